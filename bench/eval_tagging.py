@@ -1,0 +1,203 @@
+"""Tagging accuracy against professionally labelled news (precision, recall, F1 per source).
+
+Usage: python bench/eval_tagging.py [NEWS_DIR] [--universe DIR] [--show N]
+NEWS_DIR defaults to ../shared/data/news (beside the repo); it holds *.jsonl files with `tickers`
+labels (see its PROVENANCE.md: labels are noisy and partial).
+
+Scoring is per company: a label ticker is mapped to its company through the universe's ticker
+table (GOOG and GOOGL are one company); labels the universe cannot map (CRYPTO:BTC, FOREX:USD,
+unlisted OTC symbols) are counted but not scored. Predicted = entities listed at publication
+with role subject or mentioned, plus the listed parent of a subsidiary (Instagram -> META).
+"Text-supported" labels are those whose symbol or company name (first word of its listed name,
+three letters or more) appears in the title or body.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from tagger.resolve import tag_articles
+from tagger.universe import UNIVERSE_DIR, load
+
+ROOT = Path(__file__).resolve().parent.parent
+NEWS = ROOT.parent / "shared" / "data" / "news"
+SCORED_ROLES = ("subject", "mentioned")
+
+
+def read_labelled(news: Path) -> pl.DataFrame:
+    rows = []
+    for path in sorted(news.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            item = json.loads(line)
+            published = item.get("published_at") or ""
+            rows.append(
+                {
+                    "article_id": item["id"],
+                    "source": item["source_dataset"],
+                    "title": item.get("title") or "",
+                    "body": item.get("body") or "",
+                    "published_date": published[:10] or None,
+                    "labels": [t.upper().replace(".", "-") for t in item.get("tickers", [])],
+                }
+            )
+    return pl.DataFrame(rows).with_columns(pl.col("published_date").str.to_date(strict=False))
+
+
+def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.DataFrame:
+    universe = load(universe_dir)
+    items = read_labelled(news).filter(pl.col("source").str.contains(source, literal=True))
+    entities, _ = tag_articles(items.drop("labels", "source"), universe)
+
+    ticker_company = universe.tickers.select("ticker", "company_id")
+    company_ticker = universe.companies.select("company_id", pl.col("ticker").alias("primary"))
+    names = universe.companies.select(
+        "company_id",
+        pl.col("name")
+        .str.replace(r"^The\s+", "")
+        .str.extract(r"^([A-Za-z][\w&'-]{2,})")
+        .alias("first_word"),
+    )
+    labels = (
+        items.select("article_id", "source", "title", "body", pl.col("labels").alias("label"))
+        .explode("label")
+        .drop_nulls("label")
+        .join(ticker_company.rename({"ticker": "label"}), on="label", how="left")
+    )
+    text = pl.col("title") + " " + pl.col("body")
+    labels = labels.join(names, on="company_id", how="left").with_columns(
+        (
+            text.str.contains(
+                pl.lit(r"\b") + pl.col("label").str.replace(r"^.*:", "") + pl.lit(r"\b")
+            )
+            | text.str.to_lowercase().str.contains(
+                pl.lit(r"\b")
+                + pl.col("first_word").str.to_lowercase().fill_null("@@")
+                + pl.lit(r"\b"),
+            )
+        ).alias("supported")
+    )
+    gold = labels.filter(pl.col("company_id").is_not_null()).unique(["article_id", "company_id"])
+
+    listed = entities.filter(pl.col("role").is_in(SCORED_ROLES))
+    funds = universe.tickers.filter(pl.col("security_type") == "ETF").select("ticker")
+    direct = (
+        listed.filter(pl.col("status") == "listed")
+        .join(
+            funds,
+            on="ticker",
+            how="anti",  # the labels never name ETFs
+        )
+        .join(ticker_company, on="ticker")
+        .select("article_id", "company_id", "name")
+    )
+    parents = (
+        listed.filter(pl.col("parent_ticker").is_not_null())
+        .join(ticker_company.rename({"ticker": "parent_ticker"}), on="parent_ticker")
+        .select("article_id", "company_id", "name")
+    )
+    predicted = pl.concat([direct, parents]).unique(["article_id", "company_id"])
+
+    hits = predicted.join(
+        gold.select("article_id", "company_id"), on=["article_id", "company_id"], how="semi"
+    )
+    found_gold = gold.join(
+        predicted.select("article_id", "company_id", pl.lit(True).alias("found")),
+        on=["article_id", "company_id"],
+        how="left",
+    ).with_columns(pl.col("found").fill_null(False))
+    source_of = items.select("article_id", "source")
+    pred_by_source = predicted.join(source_of, on="article_id").group_by("source").len("predicted")
+    hit_by_source = hits.join(source_of, on="article_id").group_by("source").len("correct")
+    rows = (
+        items.group_by("source")
+        .len("items")
+        .join(
+            labels.group_by("source").agg(
+                pl.len().alias("labels"), pl.col("company_id").is_null().sum().alias("unmapped")
+            ),
+            on="source",
+            how="left",
+        )
+        .join(
+            found_gold.group_by("source").agg(
+                pl.len().alias("gold"),
+                pl.col("found").sum().alias("gold_found"),
+                pl.col("supported").sum().alias("supported"),
+                (pl.col("supported") & pl.col("found")).sum().alias("supported_found"),
+            ),
+            on="source",
+            how="left",
+        )
+        .join(pred_by_source, on="source", how="left")
+        .join(hit_by_source, on="source", how="left")
+        .fill_null(0)
+        .with_columns(
+            (pl.col("correct") / pl.col("predicted")).alias("precision"),
+            (pl.col("gold_found") / pl.col("gold")).alias("recall"),
+            (pl.col("supported_found") / pl.col("supported")).alias("recall_supported"),
+        )
+        .with_columns(
+            (
+                2
+                * pl.col("precision")
+                * pl.col("recall")
+                / (pl.col("precision") + pl.col("recall"))
+            ).alias("f1")
+        )
+        .sort("source")
+    )
+    if show:
+        _show_errors(items, predicted, found_gold, hits, company_ticker, show)
+    return rows
+
+
+def _show_errors(items, predicted, found_gold, hits, company_ticker, show: int) -> None:
+    wrong = predicted.join(hits, on=["article_id", "company_id"], how="anti").join(
+        company_ticker, on="company_id"
+    )
+    missed = found_gold.filter(pl.col("supported") & ~pl.col("found"))
+    titles = items.select("article_id", "source", "title", "body")
+    print("\n-- predicted but not labelled (possible false positives)")
+    for r in wrong.join(titles, on="article_id").head(show).iter_rows(named=True):
+        print(f"{r['source'][:8]} {r['primary']:6} {r['name'][:30]:30} | {r['title'][:90]}")
+    print("\n-- text-supported labels missed")
+    for r in (
+        missed.join(titles.drop("title", "body"), on="article_id").head(show).iter_rows(named=True)
+    ):
+        print(f"{r['source'][:8]} {r['label']:6} | {(r['title'] + ' || ' + r['body'])[:150]!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("news", nargs="?", type=Path, default=NEWS)
+    parser.add_argument("--universe", type=Path, default=UNIVERSE_DIR)
+    parser.add_argument("--show", type=int, default=0, help="print N errors of each kind")
+    parser.add_argument("--source", default="", help="only sources whose name contains this")
+    args = parser.parse_args()
+    if not args.news.is_dir():
+        sys.exit(f"{args.news}: no labelled news folder; pass its path (see ../shared/data/news)")
+    rows = evaluate(args.news, args.universe, args.show, args.source)
+    with pl.Config(tbl_rows=20, tbl_cols=20, tbl_width_chars=250, float_precision=3):
+        print(
+            rows.select(
+                "source",
+                "items",
+                "labels",
+                "unmapped",
+                "gold",
+                "predicted",
+                "correct",
+                "precision",
+                "recall",
+                "f1",
+                "supported",
+                "recall_supported",
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

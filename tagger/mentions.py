@@ -1,0 +1,479 @@
+"""Finding company mentions in articles: alias matches, ticker markers, zones and context.
+
+Everything here works on a whole corpus at once with polars expressions (no Python per row):
+- `fields`: one row per (article, field) with the text folded to ASCII for matching;
+- `zones`: where each body's lead ends and which lines are boilerplate (image credits,
+  copyright and disclaimer footers, promos, author/editor and generated-by lines);
+- `find_mentions`: every candidate mention with the facts `tagger.resolve` decides on.
+
+Offsets are character offsets into the field's text as given (see tagger.text for why the
+folded text's byte offsets are exactly those).
+"""
+
+import polars as pl
+
+from tagger.text import fold
+from tagger.universe import LEGAL_SUFFIX, Universe
+
+CONTEXT = 48  # characters of context kept on each side of a mention
+
+# A line that is boilerplate from its start (image credits, copyright, promos, bylines...).
+_BOILERPLATE_START = (
+    r"(?i)^\s*(?:"
+    r"(?:featured |cover |header |top )?(?:image|photo|photograph|picture|video|chart|graphic|"
+    r"illustration|logo)s?\s*(?:via|by|credit|courtesy|source|from|:)|"
+    r"(?:photo |image )?(?:credit|source)s?\s*:|"
+    r"\u00a9|\(c\)\s*\d{4}|copyright\b|disclaimer\b|disclosure\b|"
+    r"(?:read next|also read|read more|see also|related|don't miss|recommended|more from|"
+    r"check out|trending|sponsored|advertisement|click here|sign up|subscribe)\b|"
+    r"(?:engineered|edited|written|reported|compiled|produced|posted) by\b|"
+    r"(?:reporting|editing|additional reporting|writing) by\b|"
+    r"by\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}\s*(?:,|$)|"
+    r"this (?:article|story|post|content) (?:was|is|has been|first|originally)\b|"
+    r"trade confidently\b"
+    r")"
+)
+# A (short) line that is boilerplate wherever the phrase stands in it.
+_BOILERPLATE_ANYWHERE = (
+    r"(?i)(?:all rights reserved|does not provide investment advice|not investment advice|"
+    r"for informational purposes only|(?:has|have|hold|holds) (?:no )?positions? in\b|"
+    r"disclosure policy|content generation system|"
+    r"(?:generated|written|created|produced|drafted) (?:by|with|using|with the help of) "
+    r"(?:an? )?(?:ai\b|artificial intelligence|gpt|automated|machine|benzinga neuro)|"
+    r"originally (?:published|appeared)|the views and opinions expressed|"
+    r"learn more\.?\s*$|see the full (?:article|story))"
+)
+_SHORT_LINE = 400
+
+# Words that, right after a name, say it is acting as a company (not price moves: gold and
+# oil rise and fall too).
+_CUE_AFTER = (
+    r"(?i)^(?:'s?)?(?:\s*\(|,?\s+(?:" + LEGAL_SUFFIX + r"|shares?|stocks?|CEO|CFO|chief|"
+    r"executives?|earnings|revenue|sales|profits?|results|quarterly|investors|shareholders|"
+    r"said|says|announced|announces|unveiled|unveils|launched|launches|posted|agreed|"
+    r"acquired|acquires|stake|guidance|downgrade|upgrade|price target|PT)\b)"
+)
+# Words that, right before a name, say it is a company.
+_CUE_BEFORE = (
+    r"(?i)(?:shares of|stake in|rivals?|retailer|giant|maker|company|firm|peers?|competitors?|"
+    r"owner|parent|unit of|subsidiary of|acquisition of|(?:buy|sell|hold|neutral|outperform|"
+    r"underperform|overweight|underweight|equal-weight|perform|pt|price target) on|"
+    r"upgrades?|downgrades?|initiates?|maintains?|reiterates?|companies like|such as)\s+$"
+)
+_LEGAL_AFTER = r"^(?:'s)?,?\s+(?:" + LEGAL_SUFFIX + r")(?:\W|$)"
+_SENTENCE_START = r"(?:^|[.!?:;]\s+|\n\s*|[\"(\[]\s*|\s-\s+)$"
+# A capitalised word right before the name: part of a longer proper noun ("Harrison Ford",
+# "UPI News", "Block Island" is the word after; see _PROPER_AFTER).
+_PERSON_BEFORE = r"(?:^|[^\w.])([A-Z][\w&'.-]*)\s+$"
+_NOT_PERSON = (
+    r"^(?:The|A|An|This|That|These|Those|In|On|At|For|With|By|From|And|But|Or|As|If|While|"
+    r"When|Why|How|What|After|Before|Since|Rival|Retailer|Giant|Shares|Stock|Buy|Sell|Hold|"
+    r"Analysts?|Investors?|Meanwhile|Also|Like|Unlike|Both|Including|About|Over|Under|Why)$"
+)
+_SOURCE_BEFORE = (
+    r"(?i)(?:reported|reports|according to|told|citing|cited|via|per|wrote|writes|"
+    r"reported by|(?:first )?reported by|reporting by|sources told|in an interview with|"
+    r"in a statement to)\s+(?:the\s+)?$"
+)
+_SOURCE_AFTER = r"(?i)^(?:\)\s*-|\s+(?:reported|reports|said in a report|first reported))"
+# A bank or broker acting as an analyst ("Morgan Stanley upgraded the stock", "analysts at
+# Citi"): the source of an opinion, not what the story is about (tagger.resolve applies it to
+# financial-sector companies only).
+_ANALYST_BEFORE = r"(?i)(?:analysts? (?:at|from|with)|according to)\s+$"
+_ANALYST_AFTER = (
+    r"(?i)^(?:'s)?\s+(?:analysts?|research|strategists?|economists?|upgraded|downgraded|upgrades|"
+    r"downgrades|initiated|initiates|reiterated|reiterates|maintained|maintains|raised its|"
+    r"lowered its|cut its|set a|assigned|rates?)\b"
+)
+
+_EXCHANGES = (
+    r"NASDAQ|Nasdaq|NYSE American|NYSE Arca|NYSEARCA|NYSEAMERICAN|NYSEMKT|NYSE|AMEX|ARCA|"
+    r"BATS|CBOE|Cboe|OTCQX|OTCQB|OTCMKTS|OTC Markets|OTC|TSX|TSXV|LSE|ASX|HKEX|TSE|XETRA"
+)
+_TICKER = r"[A-Z][A-Z0-9]{0,5}(?:[.-][A-Z]{1,2})?"
+_MARKERS = {
+    "exchange": rf"\b(?:{_EXCHANGES})\s*:\s*{_TICKER}\b",
+    "cashtag": rf"(?:^|[^\w$])\${_TICKER}\b",
+    "parenthesized": rf"\(\s*{_TICKER}\s*\)",
+}
+# Upper-case abbreviations news puts in parentheses that are not tickers.
+NOT_TICKERS = (
+    "AI IT CEO CFO COO CTO EPS ETF ETFS IPO EV EVS US USA UK EU GDP CPI PPI PCE ESG API AR VR ML "
+    "IOT SAAS YOY QOQ ROI ROE TTM ATM OTC FY PT TV PC USD EUR GBP JPY CNY BTC ETH NFT LLM GPU "
+    "CPU EBIT EBITDA FCF NAV AUM REIT SPAC M&A R&D ADR ADS NYSE NASDAQ SEC FDA FTC DOJ FED ECB "
+    "IMF OPEC NATO WHO UN CEOS OK HQ PR Q1 Q2 Q3 Q4 H1 H2 II III IV"
+).split()
+_TICKER_LIST = (
+    r"\b[A-Z]{1,5}(?:[.-][A-Z])?(?:\s*,\s*(?:(?:and|And|&)\s+)?[A-Z]{1,5}(?:[.-][A-Z])?){2,}\b"
+)
+# A capitalised name ending in a legal suffix: an organisation even if the universe lacks it.
+_ORGANISATION = (
+    r"\b(?:[A-Z][A-Za-z0-9&'.-]*,?\s+){1,4}"
+    r"(?:Inc|Corp|Corporation|Ltd|LLC|plc|PLC|GmbH|AG|S\.A|N\.V|Holdings|Co)\b\.?"
+)
+# Capitalised verb forms of the article's ticker cue: "Meta Platforms Inc. META is set to..."
+_BARE_TICKER_AFTER = rf"^(?:'s)?(?:,?\s+(?:{LEGAL_SUFFIX}))?\s+({_TICKER})(?:\W|$)"
+
+
+def fields(articles: pl.DataFrame) -> pl.DataFrame:
+    """One row per non-empty (article, field): doc (row number), field, text, folded."""
+    docs = articles.with_row_index("doc")
+    parts = [
+        docs.select("doc", pl.lit(name).alias("field"), pl.col(name).fill_null("").alias("text"))
+        for name in ("title", "body")
+        if name in docs.columns
+    ]
+    return (
+        pl.concat(parts)
+        .filter(pl.col("text").str.len_chars() > 0)
+        .with_columns(fold(pl.col("text")).alias("folded"))
+    )
+
+
+def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Boilerplate spans of the bodies (doc, bp_start, bp_end) and each body's lead end."""
+    lines = (
+        fielded.filter(pl.col("field") == "body")
+        .select("doc", pl.col("text").str.split("\n").alias("line"))
+        .explode("line")
+        .with_columns(pl.col("line").str.len_chars().alias("length"))
+        .with_columns(
+            (pl.col("length") + 1).cum_sum().over("doc").alias("next_start"),
+        )
+        .with_columns(
+            (pl.col("next_start") - pl.col("length") - 1).alias("start"),
+            (
+                pl.col("line").str.contains(_BOILERPLATE_START)
+                | (
+                    (pl.col("length") < _SHORT_LINE)
+                    & pl.col("line").str.contains(_BOILERPLATE_ANYWHERE)
+                )
+            ).alias("boilerplate"),
+        )
+    )
+    # A footer block: from a boilerplate line on, if every later line is boilerplate or short.
+    lines = (
+        lines.with_columns((pl.col("boilerplate") | (pl.col("length") < 200)).alias("footerish"))
+        .with_columns(
+            pl.col("footerish").reverse().cum_min().reverse().over("doc").alias("tail_ok"),
+        )
+        .with_columns(
+            (
+                pl.col("boilerplate")
+                | (
+                    pl.col("tail_ok")
+                    & (pl.col("boilerplate").cast(pl.Int32).cum_max().over("doc") > 0)
+                )
+            ).alias("boilerplate")
+        )
+    )
+    spans = lines.filter("boilerplate").select(
+        "doc",
+        pl.col("start").alias("bp_start"),
+        (pl.col("start") + pl.col("length")).alias("bp_end"),
+    )
+    # The lead: the first sentence ending after 100 characters, within the first content line.
+    first_line = (
+        lines.filter(~pl.col("boilerplate"), pl.col("length") > 0)
+        .group_by("doc")
+        .agg((pl.col("start") + pl.col("length")).first().alias("line_end"))
+    )
+    lead = (
+        fielded.filter(pl.col("field") == "body")
+        .select(
+            "doc",
+            (pl.col("folded").str.slice(100).str.find(r"[.!?]\s") + 101).alias("sentence_end"),
+        )
+        .join(first_line, on="doc", how="left")
+        .select(
+            "doc",
+            pl.min_horizontal(
+                pl.col("sentence_end").fill_null(1 << 30), pl.col("line_end").fill_null(1 << 30)
+            ).alias("lead_end"),
+        )
+    )
+    return spans, lead
+
+
+def _spans(fielded: pl.DataFrame, pattern: str, *, keep: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Regex matches with offsets: doc, field, start, end, match (plus the `keep` columns).
+
+    polars gives the matched strings but not where they are, so the texts with matches are
+    scanned again with one Aho-Corasick automaton of all distinct matches (longest first)."""
+    keep = list(keep)
+    found = fielded.select(
+        "doc", "field", *keep, "folded", pl.col("folded").str.extract_all(pattern).alias("hits")
+    ).filter(pl.col("hits").list.len() > 0)
+    hits = found.select(pl.col("hits").explode().unique()).sort(
+        pl.col("hits").str.len_bytes(), descending=True
+    )["hits"]
+    return (
+        found.select(
+            "doc",
+            "field",
+            *keep,
+            pl.col("folded").str.find_many(pl.lit(hits).implode(), leftmost=True).alias("start"),
+            pl.col("folded").str.extract_many(pl.lit(hits).implode(), leftmost=True).alias("match"),
+        )
+        .explode("start", "match")
+        .drop_nulls("start")
+        .with_columns(
+            pl.col("start").cast(pl.Int64),
+            (pl.col("start").cast(pl.Int64) + pl.col("match").str.len_bytes()).alias("end"),
+        )
+        .select("doc", "field", *keep, "start", "end", "match")
+    )
+
+
+def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Whole-word alias matches, leftmost-longest (a longer name wins over a name inside it).
+
+    Ambiguous aliases match with their exact case. Others match ignoring case, but a match must
+    start with a capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
+    found = []
+    for exact in (True, False):
+        table = universe.aliases.filter(pl.col("ambiguous") == exact)
+        keys = table.select("key").sort(pl.col("key").str.len_bytes(), descending=True)["key"]
+        patterns = pl.lit(keys).implode()
+        options = {"leftmost": True, "ascii_case_insensitive": not exact}
+        matched = (
+            fielded.select(
+                "doc",
+                "field",
+                pl.col("folded").str.find_many(patterns, **options).alias("start"),
+                pl.col("folded").str.extract_many(patterns, **options).alias("matched"),
+            )
+            .explode("start", "matched")
+            .drop_nulls("start")
+        )
+        key = pl.col("matched") if exact else pl.col("matched").str.to_lowercase()
+        matched = matched.with_columns(key.alias("key")).join(
+            table.select("key", "alias", "company_id", "kind", "ambiguous", "note"), on="key"
+        )
+        if not exact:
+            first, alias_first = pl.col("matched").str.slice(0, 1), pl.col("alias").str.slice(0, 1)
+            matched = matched.filter((first == alias_first) | ~first.str.contains(r"[a-z]"))
+        found.append(matched.with_columns(pl.lit(exact).alias("exact")))
+    matches = (
+        pl.concat(found)
+        .with_columns(
+            pl.col("start").cast(pl.Int64),
+            (pl.col("start").cast(pl.Int64) + pl.col("matched").str.len_bytes()).alias("end"),
+        )
+        .join(fielded.select("doc", "field", "folded"), on=["doc", "field"])
+        .filter(_word_boundaries())
+        .drop("folded")
+    )
+    return _leftmost_longest(matches)
+
+
+def _word_boundaries() -> pl.Expr:
+    before = pl.col("folded").str.slice(pl.col("start") - 1, 1)
+    after = pl.col("folded").str.slice(pl.col("end"), 1)
+    return ((pl.col("start") == 0) | ~before.str.contains(r"[\w$@]")) & ~after.str.contains(r"\w")
+
+
+def _leftmost_longest(matches: pl.DataFrame) -> pl.DataFrame:
+    """Keep a match only if it starts after every earlier-starting (or longer) match ends."""
+    ordered = matches.sort(
+        "doc", "field", "start", "end", "exact", descending=[False, False, False, True, True]
+    )
+    covered = pl.col("end").cum_max().shift(1).over("doc", "field")
+    return ordered.filter(covered.is_null() | (pl.col("start") >= covered))
+
+
+def _list_markers(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Tickers in a list of three or more ("SPY, QQQ, AAPL, MSFT and TSLA") where most tokens
+    are known tickers: a list of symbols is itself the marker."""
+    lists = _spans(fielded, _TICKER_LIST)
+    if lists.is_empty():
+        return lists.with_columns(pl.lit(None, pl.String).alias("symbol"))
+    tokens = _spans(
+        lists.select(
+            "doc", "field", pl.col("start").alias("offset"), pl.col("match").alias("folded")
+        ),
+        rf"\b{_TICKER}\b",
+        keep=["offset"],
+    ).with_columns(
+        (pl.col("start") + pl.col("offset")).alias("start"),
+        (pl.col("end") + pl.col("offset")).alias("end"),
+        pl.col("match").alias("symbol"),
+    )
+    known = universe.tickers.select(pl.col("ticker").alias("symbol"), pl.lit(True).alias("known"))
+    tokens = tokens.join(known, on="symbol", how="left").with_columns(
+        (pl.col("known").fill_null(False) & ~pl.col("symbol").is_in(NOT_TICKERS)).alias("known")
+    )
+    good_lists = tokens.group_by("doc", "field", "offset").agg(
+        (pl.col("known").mean() >= 0.6).alias("good")
+    )
+    return (
+        tokens.join(good_lists, on=["doc", "field", "offset"])
+        .filter("good", "known")
+        .select("doc", "field", "start", "end", "match", "symbol")
+    )
+
+
+def marker_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Ticker markers: exchange markers (NYSE: BA), cashtags ($TSLA), parenthesized (AAPL).
+    Unknown tickers are kept (company_id null) for exchange markers only."""
+    found = []
+    for kind, pattern in _MARKERS.items():
+        spans = _spans(fielded, pattern)
+        found.append(
+            spans.with_columns(
+                pl.col("match").str.extract(rf"({_TICKER})\s*\)?$").alias("symbol"),
+                pl.lit(kind).alias("marker"),
+            ).with_columns(
+                # a cashtag's match may start with the character before the `$`
+                pl.when(pl.col("match").str.starts_with("$") | (kind != "cashtag"))
+                .then(pl.col("start"))
+                .otherwise(pl.col("start") + 1)
+                .alias("start"),
+            )
+        )
+    found.append(_list_markers(fielded, universe).with_columns(pl.lit("list").alias("marker")))
+    markers = pl.concat(found, how="diagonal_relaxed").with_columns(
+        pl.col("symbol").str.replace(r"\.", "-").alias("ticker")
+    )
+    tickers = universe.tickers.select("ticker", "company_id")
+    markers = markers.join(tickers, on="ticker", how="left")
+    return markers.filter(
+        (pl.col("marker") == "exchange")
+        | (pl.col("company_id").is_not_null() & ~pl.col("symbol").is_in(NOT_TICKERS))
+    ).select("doc", "field", "start", "end", "match", "marker", "ticker", "company_id")
+
+
+def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Every candidate mention with the facts needed to accept it, place it and score it.
+
+    Columns: doc, field, start, end, text (as written), company_id, kind (alias kind,
+    'marker', or 'organisation' for a legal-suffix name found by pattern), ambiguous,
+    marker (exchange|cashtag|parenthesized|bare|null), ticker (marker's ticker), zone
+    (title|lead|body|boilerplate), and context flags: legal_after, cue, sentence_start,
+    proper_before, source, spelled_out (a marker that is the initials of the words before it).
+    """
+    fielded = fields(articles)
+    aliases = alias_matches(fielded, universe).select(
+        "doc",
+        "field",
+        "start",
+        "end",
+        "company_id",
+        "kind",
+        "ambiguous",
+        "note",
+        pl.lit(None, pl.String).alias("marker"),
+        pl.lit(None, pl.String).alias("ticker"),
+    )
+    markers = marker_matches(fielded, universe).select(
+        "doc",
+        "field",
+        "start",
+        "end",
+        "company_id",
+        pl.lit("marker").alias("kind"),
+        pl.lit(False).alias("ambiguous"),
+        "marker",
+        "ticker",
+    )
+    organisations = _spans(fielded, _ORGANISATION).select(
+        "doc",
+        "field",
+        "start",
+        "end",
+        pl.lit(None, pl.Int32).alias("company_id"),
+        pl.lit("organisation").alias("kind"),
+        pl.lit(False).alias("ambiguous"),
+        pl.lit(None, pl.String).alias("marker"),
+        pl.lit(None, pl.String).alias("ticker"),
+    )
+    mentions = pl.concat([aliases, markers, organisations], how="diagonal_relaxed").join(
+        fielded.select("doc", "field", "text", "folded"), on=["doc", "field"]
+    )
+    mentions = _with_context(mentions, universe)
+    spans, lead = zones(fielded)
+    return (
+        _with_zone(mentions, spans, lead)
+        .with_columns(
+            pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")).alias("text")
+        )
+        .drop("folded", "before", "after")
+    )
+
+
+def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    before = pl.col("folded").str.slice(
+        pl.max_horizontal(pl.col("start") - CONTEXT, 0),
+        pl.col("start") - pl.max_horizontal(pl.col("start") - CONTEXT, 0),
+    )
+    after = pl.col("folded").str.slice(pl.col("end"), CONTEXT)
+    framed = mentions.with_columns(before.alias("before"), after.alias("after"))
+    person = pl.col("before").str.extract(_PERSON_BEFORE)
+    framed = framed.with_columns(
+        pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
+        (
+            pl.col("after").str.contains(_CUE_AFTER) | pl.col("before").str.contains(_CUE_BEFORE)
+        ).alias("cue"),
+        pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
+        (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
+            "proper_before"
+        ),
+        (
+            pl.col("before").str.contains(_SOURCE_BEFORE)
+            | pl.col("after").str.contains(_SOURCE_AFTER)
+        ).alias("source"),
+        (
+            pl.col("before").str.contains(_ANALYST_BEFORE)
+            | pl.col("after").str.contains(_ANALYST_AFTER)
+        ).alias("analyst"),
+        pl.col("after").str.extract(_BARE_TICKER_AFTER).alias("bare_symbol"),
+        # "artificial intelligence (AI)": the marker only spells out the words before it
+        (
+            pl.col("before")
+            .str.extract_all(r"\b[A-Za-z]")
+            .list.tail(pl.col("ticker").str.len_chars())
+            .list.join("")
+            .str.to_uppercase()
+            == pl.col("ticker")
+        )
+        .fill_null(False)
+        .alias("spelled_out"),
+    )
+    # Benzinga style "Cardinal Health's CAH short interest": the company's own ticker right after
+    own = universe.tickers.select(
+        pl.col("ticker").alias("bare_symbol"), "company_id", pl.lit(True).alias("bare_own")
+    )
+    framed = framed.join(own, on=["bare_symbol", "company_id"], how="left").with_columns(
+        pl.when(pl.col("marker").is_null() & pl.col("bare_own").fill_null(False))
+        .then(pl.lit("bare"))
+        .otherwise(pl.col("marker"))
+        .alias("marker")
+    )
+    return framed.drop("bare_symbol", "bare_own")
+
+
+def _with_zone(mentions: pl.DataFrame, spans: pl.DataFrame, lead: pl.DataFrame) -> pl.DataFrame:
+    in_bp = (
+        mentions.filter(pl.col("field") == "body")
+        .select("doc", "field", "start")
+        .unique()
+        .join(spans, on="doc")
+        .filter(pl.col("start") >= pl.col("bp_start"), pl.col("start") < pl.col("bp_end"))
+        .select("doc", "field", "start", pl.lit(True).alias("in_boilerplate"))
+        .unique()
+    )
+    return (
+        mentions.join(in_bp, on=["doc", "field", "start"], how="left")
+        .join(lead, on="doc", how="left")
+        .with_columns(
+            pl.when(pl.col("field") == "title")
+            .then(pl.lit("title"))
+            .when(pl.col("in_boilerplate").fill_null(False))
+            .then(pl.lit("boilerplate"))
+            .when(pl.col("start") < pl.col("lead_end").fill_null(1 << 30))
+            .then(pl.lit("lead"))
+            .otherwise(pl.lit("body"))
+            .alias("zone")
+        )
+        .drop("in_boilerplate", "lead_end")
+    )

@@ -1,0 +1,328 @@
+"""Deciding which mentions are companies, and scoring each company's relevance to the story.
+
+Takes the candidate mentions of `tagger.mentions` and returns two frames:
+- entities: one row per (article, company): status listed | private | unresolved as of the
+  article's publication date, ticker, exchange, CIK, sector, parent, reason, role and the
+  relevance (0-100) with its components;
+- mentions: where each entity was mentioned (field, start, end, text, zone).
+
+Relevance (published in the README):
+    relevance = 30·title + 25·lead + 15·first + 10·marker + 10·share + 10·min(n, 3)/3
+where title = named in the headline, lead = named in the lead (the body's first sentence),
+first = named before any other company, marker = a cashtag or ticker marker, share = its share
+of all company mentions in the story, n = its number of mentions. Mentions in boilerplate count
+for nothing (relevance 0, role boilerplate); an entity named only as a news source ("...,
+reported South China Morning Post") or as the bank whose analysts rate a stock ("Morgan Stanley
+upgraded the company") gets role source and at most 10.
+"""
+
+from datetime import date
+
+import polars as pl
+
+from tagger.mentions import find_mentions
+from tagger.universe import Universe, load
+
+WEIGHTS = {"title": 30, "lead": 25, "first": 15, "marker": 10, "share": 10, "count": 10}
+SUBJECT_MIN = 50  # relevance from which a company is the story's subject
+SOURCE_MAX = 10  # the most a news-source mention can score
+
+ENTITY_COLUMNS = [
+    "article_id",
+    "entity_idx",
+    "name",
+    "status",
+    "ticker",
+    "exchange",
+    "cik",
+    "sector",
+    "parent_ticker",
+    "relevance",
+    "role",
+    "reason",
+    "in_title",
+    "in_lead",
+    "first",
+    "marker",
+    "share",
+    "n_mentions",
+]
+MENTION_COLUMNS = ["article_id", "entity_idx", "field", "start", "end", "text", "zone"]
+
+
+def tag_articles(
+    articles: pl.DataFrame, universe: Universe | None = None, *, today: date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Tag a corpus. `articles` has article_id, title, body and optionally published_at
+    (datetime) / published_date (date). Returns (entities, mentions) frames (see module doc).
+    Listing status is judged at the publication date, or at `today` when an article has none."""
+    universe = universe or load()
+    today = today or date.today()
+    articles = _with_as_of(articles, today)
+    found = find_mentions(articles.select("title", "body"), universe)
+    accepted = _accept(found, universe)
+    entities = _entities(accepted, articles, universe)
+    return _number(entities, accepted, articles)
+
+
+def _with_as_of(articles: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Add as_of: the date listing status is judged at."""
+    published = []
+    if "published_date" in articles.columns:
+        published.append(pl.col("published_date"))
+    if "published_at" in articles.columns:
+        published.append(pl.col("published_at").dt.date())
+    for column in ("title", "body"):
+        if column not in articles.columns:
+            articles = articles.with_columns(pl.lit("").alias(column))
+    return articles.with_columns(
+        pl.coalesce(*published, pl.lit(today)).alias("as_of"),
+    )
+
+
+def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Keep the mentions that are companies (or unresolved organisations and tickers)."""
+    info = universe.companies.select(
+        "company_id",
+        pl.col("kind").alias("company_kind"),
+        pl.col("prominence").fill_null(0),
+        pl.col("sector").is_in(["Financials", "Finance"]).fill_null(False).alias("financial"),
+    )
+    found = found.join(info, on="company_id", how="left").with_columns(
+        (pl.col("source") | (pl.col("analyst") & pl.col("financial").fill_null(False))).alias(
+            "source"
+        )
+    )
+    not_companies = found.filter(pl.col("company_kind") == "not_company")
+    found = found.filter(pl.col("company_kind").fill_null("") != "not_company")
+
+    # A parenthesized ticker counts when its company is named right before it, or when it is
+    # at least three letters and not the initials of the words before it.
+    found = found.sort("doc", "field", "company_id", "start").with_columns(
+        (pl.col("start") - pl.col("end").shift(1).over("doc", "field", "company_id") <= 12)
+        .fill_null(False)
+        .alias("named_before")
+    )
+    parenthesized_ok = pl.col("named_before") | (
+        (pl.col("ticker").str.len_chars() >= 3) & ~pl.col("spelled_out")
+    )
+    markers_ok = (
+        (pl.col("kind") != "marker") | (pl.col("marker") != "parenthesized") | parenthesized_ok
+    )
+    found = found.filter(markers_ok)
+    # A name inside a ticker marker is not a mention: the NASDAQ of "(NASDAQ: AAPL)".
+    found = found.join(
+        _overlapping(
+            found.filter(pl.col("kind") != "marker"), found.filter(pl.col("kind") == "marker")
+        ),
+        on=["doc", "field", "start", "end"],
+        how="anti",
+    )
+
+    # An ambiguous name (an ordinary word: Target, Gap, Block) needs corroboration.
+    strong = pl.col("marker").is_not_null() | (
+        (pl.col("kind") != "organisation")
+        & pl.col("company_id").is_not_null()
+        & ~pl.col("ambiguous")
+    )
+    corroborated = strong.any().over("doc", "company_id")
+    # A household name is the company wherever it stands capitalised; a well-known one when
+    # capitalised mid-sentence; any other needs a cue ("Gap shares", "Target said").
+    mid_sentence = (pl.col("field") == "body") & ~pl.col("sentence_start")
+    by_prominence = (pl.col("prominence") == 2) | ((pl.col("prominence") == 1) & mid_sentence)
+    accept_ambiguous = (
+        pl.col("legal_after")
+        | corroborated
+        | (
+            (pl.col("cue") | by_prominence)
+            & ~(pl.col("proper_before") & (pl.col("field") == "body"))
+        )
+    )
+    found = found.filter(~pl.col("ambiguous") | accept_ambiguous)
+
+    # An organisation found by its legal suffix counts only where no known name stands.
+    known = pl.concat(
+        [found.filter(pl.col("kind") != "organisation"), not_companies], how="diagonal_relaxed"
+    )
+    organisations = found.filter(pl.col("kind") == "organisation")
+    organisations = organisations.join(
+        _overlapping(organisations, known), on=["doc", "field", "start", "end"], how="anti"
+    )
+    return pl.concat(
+        [found.filter(pl.col("kind") != "organisation"), organisations], how="vertical_relaxed"
+    )
+
+
+def _overlapping(spans: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
+    """The (doc, field, start, end) of `spans` that overlap any span of `others`."""
+    other = others.select(
+        "doc", "field", pl.col("start").alias("o_start"), pl.col("end").alias("o_end")
+    )
+    return (
+        spans.select("doc", "field", "start", "end")
+        .join(other, on=["doc", "field"])
+        .filter((pl.col("o_start") < pl.col("end")) & (pl.col("start") < pl.col("o_end")))
+        .select("doc", "field", "start", "end")
+        .unique()
+    )
+
+
+def _entities(accepted: pl.DataFrame, articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Group mentions into entities, judge their status, and score them."""
+    # The entity key: the company, or for unknown tickers / organisations, the text itself.
+    keyed = accepted.with_columns(
+        pl.when(pl.col("company_id").is_not_null())
+        .then(pl.col("company_id").cast(pl.String))
+        .when(pl.col("kind") == "marker")
+        .then(pl.lit("ticker:") + pl.col("ticker"))
+        .otherwise(pl.lit("org:") + pl.col("text").str.replace(r"^The\s+", ""))
+        .alias("entity_key"),
+        (pl.col("zone") == "boilerplate").alias("bp"),
+    )
+    counted = keyed.filter(~pl.col("bp") & ~pl.col("source"))
+    totals = counted.group_by("doc").agg(pl.len().alias("doc_mentions"))
+    first = (
+        counted.sort("doc", pl.col("field") != "title", "start")
+        .group_by("doc")
+        .agg(pl.col("entity_key").first().alias("first_key"))
+    )
+    grouped = keyed.group_by("doc", "entity_key").agg(
+        pl.col("company_id").first(),
+        pl.col("kind").first().alias("kind"),
+        pl.col("ticker").drop_nulls().first().alias("marker_ticker"),
+        pl.col("text").first().alias("text"),
+        pl.col("note").drop_nulls().first().alias("note")
+        if "note" in keyed.columns
+        else pl.lit(None, pl.String).alias("note"),
+        (~pl.col("bp") & ~pl.col("source")).sum().alias("n_mentions"),
+        (~pl.col("bp")).sum().alias("n_visible"),
+        ((pl.col("zone") == "title") & ~pl.col("source")).any().alias("in_title"),
+        ((pl.col("zone") == "lead") & ~pl.col("source")).any().alias("in_lead"),
+        (pl.col("marker").is_not_null() & ~pl.col("bp")).any().alias("marker"),
+    )
+    entities = (
+        grouped.join(totals, on="doc", how="left")
+        .join(first, on="doc", how="left")
+        .join(articles.with_row_index("doc").select("doc", "article_id", "as_of", "body"), on="doc")
+        .with_columns(
+            (pl.col("n_mentions") / pl.col("doc_mentions")).fill_null(0.0).alias("share"),
+            (pl.col("entity_key") == pl.col("first_key")).fill_null(False).alias("first"),
+            # a headline-only story: the headline is its lead
+            (
+                pl.col("in_lead") | (pl.col("in_title") & (pl.col("body").str.len_chars() == 0))
+            ).alias("in_lead"),
+        )
+    )
+    score = (
+        WEIGHTS["title"] * pl.col("in_title").cast(pl.Float64)
+        + WEIGHTS["lead"] * pl.col("in_lead").cast(pl.Float64)
+        + WEIGHTS["first"] * pl.col("first").cast(pl.Float64)
+        + WEIGHTS["marker"] * pl.col("marker").cast(pl.Float64)
+        + WEIGHTS["share"] * pl.col("share")
+        + WEIGHTS["count"] * pl.min_horizontal(pl.col("n_mentions"), 3) / 3
+    )
+    role = (
+        pl.when(pl.col("n_visible") == 0)
+        .then(pl.lit("boilerplate"))
+        .when(pl.col("n_mentions") == 0)
+        .then(pl.lit("source"))
+        .when(pl.col("relevance") >= SUBJECT_MIN)
+        .then(pl.lit("subject"))
+        .otherwise(pl.lit("mentioned"))
+    )
+    entities = entities.with_columns(score.round(0).clip(0, 100).cast(pl.Int32).alias("relevance"))
+    entities = entities.with_columns(role.alias("role")).with_columns(
+        pl.when(pl.col("role") == "boilerplate")
+        .then(0)
+        .when(pl.col("role") == "source")
+        .then(pl.min_horizontal(pl.col("relevance"), SOURCE_MAX))
+        .otherwise(pl.col("relevance"))
+        .cast(pl.Int32)
+        .alias("relevance")
+    )
+    return _with_status(entities, universe)
+
+
+def _with_status(entities: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    companies = universe.companies.select(
+        "company_id",
+        pl.col("name").alias("company_name"),
+        pl.col("kind").alias("company_kind"),
+        pl.col("ticker").alias("company_ticker"),
+        pl.col("exchange").alias("company_exchange"),
+        pl.col("cik").alias("company_cik"),
+        pl.col("sector").alias("company_sector"),
+        pl.col("parent_ticker").alias("company_parent"),
+        pl.col("reason").alias("company_reason"),
+        "listed_from",
+        "listed_from_precision",
+    )
+    framed = entities.join(companies, on="company_id", how="left")
+    year_precision = pl.col("listed_from_precision") == "year"
+    listed_yet = (
+        pl.col("listed_from").is_null()
+        | (year_precision & (pl.col("as_of").dt.year() >= pl.col("listed_from").dt.year()))
+        | (~year_precision & (pl.col("as_of") >= pl.col("listed_from")))
+    )
+    is_listed = (pl.col("company_kind") == "listed") & listed_yet
+    listed_later = (pl.col("company_kind") == "listed") & ~listed_yet
+    status = (
+        pl.when(is_listed)
+        .then(pl.lit("listed"))
+        .when(listed_later | (pl.col("company_kind") == "private"))
+        .then(pl.lit("private"))
+        .otherwise(pl.lit("unresolved"))
+    )
+    later_year = (
+        pl.when(year_precision)
+        .then(pl.col("listed_from").dt.year().cast(pl.String))
+        .otherwise(pl.col("listed_from").dt.strftime("%Y-%m"))
+    )
+    reason = (
+        pl.when(listed_later)
+        .then(pl.format("listed later, {}, {}", pl.col("company_ticker"), later_year))
+        .when(pl.col("company_kind") == "private")
+        .then(pl.col("company_reason"))
+        .when(pl.col("company_id").is_null() & (pl.col("kind") == "marker"))
+        .then(pl.format("ticker {} is not in the universe", pl.col("marker_ticker")))
+        .when(pl.col("company_id").is_null())
+        .then(pl.lit("organisation with a legal suffix, not in the universe"))
+        .otherwise(pl.col("note"))
+    )
+    return framed.with_columns(
+        status.alias("status"),
+        reason.alias("reason"),
+        pl.coalesce("company_name", pl.col("text")).alias("name"),
+        pl.when(is_listed).then(pl.col("company_ticker")).alias("ticker"),
+        pl.when(is_listed).then(pl.col("company_exchange")).alias("exchange"),
+        pl.col("company_cik").alias("cik"),
+        pl.col("company_sector").alias("sector"),
+        pl.coalesce("company_parent", pl.when(listed_later).then(None)).alias("parent_ticker"),
+    )
+
+
+def _number(
+    entities: pl.DataFrame, accepted: pl.DataFrame, articles: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Order entities by relevance within each article and attach the mention rows."""
+    entities = entities.sort(
+        "doc", "relevance", "n_mentions", "name", descending=[False, True, True, False]
+    )
+    entities = entities.with_columns(
+        pl.int_range(pl.len()).over("doc").cast(pl.Int32).alias("entity_idx")
+    )
+    keys = entities.select("doc", "entity_key", "article_id", "entity_idx")
+    mentions = (
+        accepted.with_columns(
+            pl.when(pl.col("company_id").is_not_null())
+            .then(pl.col("company_id").cast(pl.String))
+            .when(pl.col("kind") == "marker")
+            .then(pl.lit("ticker:") + pl.col("ticker"))
+            .otherwise(pl.lit("org:") + pl.col("text").str.replace(r"^The\s+", ""))
+            .alias("entity_key")
+        )
+        .join(keys, on=["doc", "entity_key"])
+        .sort("doc", "entity_idx", pl.col("field") != "title", "start")
+        .select(MENTION_COLUMNS)
+    )
+    return entities.select(ENTITY_COLUMNS), mentions
