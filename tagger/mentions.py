@@ -51,7 +51,9 @@ _CUE_AFTER = (
     r"(?i)^(?:'s?)?(?:\s*\(|,?\s+(?:" + LEGAL_SUFFIX + r"|shares?|stocks?|CEO|CFO|chief|"
     r"executives?|earnings|revenue|sales|profits?|results|quarterly|investors|shareholders|"
     r"said|says|announced|announces|unveiled|unveils|launched|launches|posted|agreed|"
-    r"acquired|acquires|stake|guidance|downgrade|upgrade|price target|PT)\b)"
+    r"acquired|acquires|stake|guidance|downgrade|upgrade|price target|PT|reports|names|"
+    r"appoints|declares|completes|prices|files|receives|signs|settles|withdraws|partners|"
+    r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4])\b)"
 )
 # Words that, right before a name, say it is a company.
 _CUE_BEFORE = (
@@ -75,7 +77,11 @@ _SOURCE_BEFORE = (
     r"reported by|(?:first )?reported by|reporting by|sources told|in an interview with|"
     r"in a statement to)\s+(?:the\s+)?$"
 )
-_SOURCE_AFTER = r"(?i)^(?:\)\s*-|\s+(?:reported|reports|said in a report|first reported))"
+# "...(Reuters) -" datelines and "Bloomberg reported that/, citing": not "Alkermes Reports Q2".
+_SOURCE_AFTER = (
+    r"(?i)^(?:\)\s*-|\s+(?:first\s+)?reported(?:\s+earlier)?(?:\s+on\s+\w+)?"
+    r"\s*(?:,|that\b|citing\b))"
+)
 # A bank or broker acting as an analyst ("Morgan Stanley upgraded the stock", "analysts at
 # Citi"): the source of an opinion, not what the story is about (tagger.resolve applies it to
 # financial-sector companies only).
@@ -104,7 +110,8 @@ NOT_TICKERS = (
     "IMF OPEC NATO WHO UN CEOS OK HQ PR Q1 Q2 Q3 Q4 H1 H2 II III IV"
 ).split()
 _TICKER_LIST = (
-    r"\b[A-Z]{1,5}(?:[.-][A-Z])?(?:\s*,\s*(?:(?:and|And|&)\s+)?[A-Z]{1,5}(?:[.-][A-Z])?){2,}\b"
+    r"\b[A-Z]{1,5}(?:[.-][A-Z])?"
+    r"(?:(?:\s*,\s*(?:(?:and|And|&)\s+)?|\s+(?:and|And|&)\s+)[A-Z]{1,5}(?:[.-][A-Z])?){2,}\b"
 )
 # A capitalised name ending in a legal suffix: an organisation even if the universe lacks it.
 _ORGANISATION = (
@@ -251,8 +258,10 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
             table.select("key", "alias", "company_id", "kind", "ambiguous", "note"), on="key"
         )
         if not exact:
+            # lower case in the text only where the name itself starts so (eBay, iPhone)
             first, alias_first = pl.col("matched").str.slice(0, 1), pl.col("alias").str.slice(0, 1)
-            matched = matched.filter((first == alias_first) | ~first.str.contains(r"[a-z]"))
+            styled = pl.col("alias").str.contains(r"[A-Z]") & (first == alias_first)
+            matched = matched.filter(styled | ~first.str.contains(r"[a-z]"))
         found.append(matched.with_columns(pl.lit(exact).alias("exact")))
     matches = (
         pl.concat(found)

@@ -16,11 +16,15 @@ reported South China Morning Post") or as the bank whose analysts rate a stock (
 upgraded the company") gets role source and at most 10.
 """
 
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
 import polars as pl
 
+from tagger.articles import content_id, parse_published
+from tagger.errors import InputError
 from tagger.mentions import find_mentions
+from tagger.store import transaction
 from tagger.universe import Universe, load
 
 WEIGHTS = {"title": 30, "lead": 25, "first": 15, "marker": 10, "share": 10, "count": 10}
@@ -326,3 +330,153 @@ def _number(
         .select(MENTION_COLUMNS)
     )
     return entities.select(ENTITY_COLUMNS), mentions
+
+
+def tag(
+    text: str,
+    *,
+    title: str = "",
+    published: str | date | datetime | None = None,
+    article_id: str | None = None,
+    universe: Universe | None = None,
+) -> dict:
+    """Tag one article; returns its record (see `records`).
+
+    >>> tag("Shares of Tilray (NASDAQ: TLRY) rose.")["entities"][0]["ticker"]
+    'TLRY'
+    """
+    instant, day = _published(published)
+    frame = pl.DataFrame(
+        {
+            "article_id": [article_id or content_id(title, text)],
+            "title": [title],
+            "body": [text],
+            "published_raw": [published if isinstance(published, str) else None],
+            "published_at": [instant],
+            "published_date": [day],
+        },
+        schema_overrides={
+            "published_raw": pl.String,
+            "published_at": pl.Datetime("us", "UTC"),
+            "published_date": pl.Date,
+        },
+    )
+    entities, mentions = tag_articles(frame, universe)
+    return next(records(frame, entities, mentions))
+
+
+def _published(value: str | date | datetime | None) -> tuple[datetime | None, date | None]:
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InputError(f"published {value}: give a timezone (e.g. tzinfo=UTC)")
+        return value.astimezone(UTC), None
+    if isinstance(value, date):
+        return None, value
+    try:
+        instant, day, _ = parse_published(value)
+    except ValueError as e:
+        raise InputError(f"published: {e}") from None
+    return instant, day
+
+
+def records(
+    articles: pl.DataFrame, entities: pl.DataFrame, mentions: pl.DataFrame
+) -> Iterator[dict]:
+    """One nested record per article, in input order: {"id", "published_at", "status_as_of",
+    "entities": [{"name", "status", "ticker", "exchange", "cik", "sector", "relevance", "role",
+    "parent_ticker", "reason", "components", "mentions": [{"field", "start", "end", "text",
+    "zone"}]}]}. published_at is the time as given; status_as_of the date listing status was
+    judged at (the publication date, or today when there is none)."""
+    frame = nested_records(articles, entities, mentions)
+    yield from frame.iter_rows(named=True)
+
+
+def nested_records(
+    articles: pl.DataFrame, entities: pl.DataFrame, mentions: pl.DataFrame
+) -> pl.DataFrame:
+    """`records` as a polars frame with nested columns (fast to write as JSON lines)."""
+    per_entity = mentions.group_by("article_id", "entity_idx").agg(
+        pl.struct("field", "start", "end", "text", "zone").alias("mentions")
+    )
+    components = pl.struct(
+        pl.col("in_title").alias("title"),
+        pl.col("in_lead").alias("lead"),
+        pl.col("first"),
+        pl.col("marker"),
+        pl.col("share").round(3).alias("share"),
+        pl.col("n_mentions").alias("mentions"),
+    ).alias("components")
+    entity = pl.struct(
+        "name",
+        "status",
+        "ticker",
+        "exchange",
+        "cik",
+        "sector",
+        "relevance",
+        "role",
+        "parent_ticker",
+        "reason",
+        components,
+        "mentions",
+    )
+    per_article = (
+        entities.join(per_entity, on=["article_id", "entity_idx"], how="left")
+        .sort("article_id", "entity_idx")
+        .group_by("article_id", maintain_order=True)
+        .agg(entity.alias("entities"))
+    )
+    published = _published_text(articles)
+    today = date.today()
+    return (
+        articles.select(
+            pl.col("article_id").alias("id"),
+            published.alias("published_at"),
+            _with_as_of(articles, today)["as_of"].dt.to_string().alias("status_as_of"),
+            pl.col("article_id"),
+        )
+        .join(per_article, on="article_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("entities").fill_null(pl.lit([], dtype=per_article.schema["entities"]))
+        )
+        .drop("article_id")
+    )
+
+
+def _published_text(articles: pl.DataFrame) -> pl.Expr:
+    parts = []
+    if "published_raw" in articles.columns:
+        parts.append(pl.col("published_raw").replace("", None))
+    if "published_at" in articles.columns:
+        parts.append(pl.col("published_at").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
+    if "published_date" in articles.columns:
+        parts.append(pl.col("published_date").dt.to_string())
+    return pl.coalesce(*parts, pl.lit(None, pl.String)) if parts else pl.lit(None, pl.String)
+
+
+def store_tags(con, entities: pl.DataFrame, mentions: pl.DataFrame) -> int:
+    """Replace the stored entities and mentions of the tagged articles; returns entity rows."""
+    tagged = entities.select("article_id").unique()
+    columns = ENTITY_COLUMNS[: ENTITY_COLUMNS.index("reason") + 1]
+    with transaction(con):
+        con.register("tagged_articles", tagged)
+        con.register("new_entities", entities.select(columns))
+        con.register("new_mentions", mentions.select(MENTION_COLUMNS))
+        try:
+            con.execute(
+                "DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM tagged_articles)"
+            )
+            con.execute(
+                "DELETE FROM entities WHERE article_id IN (SELECT article_id FROM tagged_articles)"
+            )
+            con.execute(f"INSERT INTO entities ({', '.join(columns)}) SELECT * FROM new_entities")
+            con.execute(
+                'INSERT INTO mentions (article_id, entity_idx, field, "start", "end", text, zone) '
+                "SELECT * FROM new_mentions"
+            )
+        finally:
+            for name in ("tagged_articles", "new_entities", "new_mentions"):
+                con.unregister(name)
+    return entities.height

@@ -11,21 +11,25 @@ unicorn and private-company lists, the Wikidata alias table) plus the hand-curat
   aliases match with their exact case, the others ignoring case, under their lower-case key);
 - tickers.parquet: every listed ticker (share classes, ADRs, ETFs, preferreds...) and its company.
 
-`load()` reads them back for tagging. This module reads files and builds tables; it knows nothing
-about articles.
+`update()` downloads the day's SEC and Nasdaq Trader lists into the raw folder and rebuilds.
+`load()` reads the tables back for tagging. This module reads files and builds tables; it knows
+nothing about articles.
 """
 
 import gzip
 import io
 import json
+import os
 import re
+import urllib.request
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
 import polars as pl
 
-from tagger.errors import TaggerError
+from tagger.errors import NetworkError, TaggerError
 from tagger.paths import DATA
 from tagger.text import fold
 
@@ -43,7 +47,10 @@ _LEGAL_TAIL = re.compile(rf"(?i)(?:,?\s+(?:{LEGAL_SUFFIX}|& Co\.?|and Co\.?))+\s
 _GROUP_TAIL = re.compile(r"(?i)(?:,?\s+(?:Holdings?|Group|Company|and Company))+\s*$")
 _SECURITY_TAIL = re.compile(
     r"(?i)\s*(?:[-–,]\s*)?(?:\(?(?:Class|Series)\s+[A-Z0-9]+\)?\b.*|(?:New\s+)?Common\s+(?:Stock|Shares).*|"
-    r"Capital Stock.*|Ordinary Shares?.*|American Depositary.*|Sponsored ADR.*|ADSs?\b.*|ADRs?\b.*|"
+    r"Capital Stock.*|Ord(?:inary|\.)? Shares?.*|American Deposit[ao]ry.*|Sponsored ADR.*|"
+    r"/?ADSs?\b.*|/?ADRs?\b.*|Closed End Fund.*|Business Development Company.*|"
+    r"Real Estate Investment Trust$|Common Shares?.*|(?<= - )(?:Common|Voting|American)$|"
+    r"(?:New York )?Registry Shares.*|Registered Shares.*|"
     r"Depositary (?:Shares|Receipts?).*|Shares of Beneficial Interest.*|Subordinate Voting.*|"
     r"Limited Partnership Units.*|Common Units.*|Units\b.*|Warrants?\b.*|Rights?\b.*)$"
 )
@@ -52,10 +59,10 @@ _DROP_CORE = re.compile(r"^(?:The|A|An|New|First|Global|American|United|National
 SECURITY_TYPES = ("common", "ADR", "ETF", "preferred", "unit", "warrant", "right", "note")
 _TYPE_PATTERNS = [
     ("common", r"(?i)partnership units|common units"),
+    ("ADR", r"(?i)american depositary|\bADSs?\b|\bADRs?\b"),
     ("warrant", r"(?i)\bwarrants?\b"),
     ("right", r"(?i)\brights?\b"),
     ("unit", r"(?i)\bunits?\b"),
-    ("ADR", r"(?i)american depositary|\bADSs?\b|\bADRs?\b"),
     ("preferred", r"(?i)preferred|\bpfd\b|%|perpetual"),
     ("note", r"(?i)\bnotes?\b|debentures?|\bbonds?\b"),
 ]
@@ -218,7 +225,7 @@ def read_private_lists(raw: Path) -> pl.DataFrame:
             pl.col("company").str.strip_chars().alias("name"),
             pl.col("aliases").fill_null("").str.split("|").alias("aliases"),
             pl.col("parent_ticker").replace("", None),
-            pl.format("{} ({})", pl.col("basis"), pl.col("ownership_type")).alias("basis"),
+            pl.col("ownership_type").alias("basis"),
             pl.lit(2025).alias("list_year"),
             pl.lit(True).alias("curated"),
         )
@@ -227,7 +234,7 @@ def read_private_lists(raw: Path) -> pl.DataFrame:
     rows.append(
         wiki.select(
             _strip_footnotes(pl.col("Company")).alias("name"),
-            pl.lit("unicorn (Wikipedia list of unicorn startups, 2025-06)").alias("basis"),
+            pl.lit("unicorn (Wikipedia list, 2025-06)").alias("basis"),
             pl.lit(2025).alias("list_year"),
             _billions(pl.col("Valuation (US$ billions)")).alias("valuation_bn"),
         )
@@ -236,7 +243,7 @@ def read_private_lists(raw: Path) -> pl.DataFrame:
     rows.append(
         cbi.select(
             pl.col("Company").str.strip_chars().alias("name"),
-            pl.lit("unicorn (CB Insights Global Unicorn Club, 2022-09)").alias("basis"),
+            pl.lit("unicorn (CB Insights list, 2022-09)").alias("basis"),
             pl.lit(2022).alias("list_year"),
             _billions(pl.col("Valuation ($B)")).alias("valuation_bn"),
         )
@@ -247,7 +254,7 @@ def read_private_lists(raw: Path) -> pl.DataFrame:
             cb.select(
                 pl.col("company_name").str.strip_chars().alias("name"),
                 pl.col("company_link").str.extract(r"organization/([^/?#]+)").alias("slug"),
-                pl.lit("unicorn (Crunchbase Unicorn Board, 2024)").alias("basis"),
+                pl.lit("unicorn (Crunchbase list, 2024)").alias("basis"),
                 pl.lit(2024).alias("list_year"),
                 _billions(pl.col("post_money_value")).alias("valuation_bn"),
             )
@@ -332,7 +339,7 @@ def name_cores(name: str) -> list[str]:
     ['Goldman Sachs Group', 'Goldman Sachs']
     """
     base = company_name(name)
-    base = re.sub(r"^The\s+", "", base)
+    base = re.sub(r"^(?i:the)\s+", "", base)
     base = _LEGAL_TAIL.sub("", base).strip(" ,")
     cores = [base]
     short = _GROUP_TAIL.sub("", base).strip(" ,")
@@ -387,14 +394,17 @@ def build(
     securities = _securities(raw)
     companies = _listed_companies(securities, raw, cur["sector_etfs"])
     aliases = _listed_aliases(securities, companies, frequent)
-    companies, aliases = _add_curated(companies, aliases, cur)
+    companies, aliases = _add_not_companies(companies, aliases, cur["not_companies"])
     companies, aliases = _add_private(companies, aliases, raw, cur["private"])
+    companies, aliases = _add_brands(companies, aliases, cur["brands"])
     aliases = pl.concat([aliases, _wikidata_aliases(raw, companies, aliases)], how="diagonal")
     aliases = _finish_aliases(aliases, companies, dictionary, frequent, cur["ambiguous"])
     tickers = securities.join(
         companies.select("company_id", "cik_key"), on="cik_key", how="inner"
     ).select("ticker", "company_id", "security_type", "exchange", "etf")
     companies = companies.drop("cik_key").sort("company_id")
+    if companies["company_id"].is_duplicated().any() or tickers["ticker"].is_duplicated().any():
+        raise TaggerError("universe build produced duplicate companies or tickers; check curated/")
 
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in (("companies", companies), ("aliases", aliases), ("tickers", tickers)):
@@ -483,11 +493,16 @@ def _listed_companies(
         "ticker",
     )
     primary = ranked.group_by("cik_key", maintain_order=True).first()
-    sp_sector = sector_etfs.filter(pl.col("sector_scheme") == "GICS").select(
-        pl.col("sector").alias("gics_sector"), pl.col("etf").alias("sector_etf_gics")
+    scheme = pl.col("sector_scheme").str.to_lowercase()
+    sp_sector = (
+        sector_etfs.filter(scheme == "gics")
+        .select(pl.col("sector").alias("gics_sector"), pl.col("etf").alias("sector_etf_gics"))
+        .unique("gics_sector")
     )
-    nq_sector = sector_etfs.filter(pl.col("sector_scheme") != "GICS").select(
-        "sector", pl.col("etf").alias("sector_etf_nasdaq")
+    nq_sector = (
+        sector_etfs.filter(scheme == "nasdaq")
+        .select("sector", pl.col("etf").alias("sector_etf_nasdaq"))
+        .unique("sector")
     )
     names = primary.select(
         "cik_key",
@@ -622,57 +637,11 @@ def _company_rows(frame: pl.DataFrame, first_id: int) -> pl.DataFrame:
     )
 
 
-def _add_curated(
-    companies: pl.DataFrame, aliases: pl.DataFrame, cur: dict[str, pl.DataFrame]
+def _add_not_companies(
+    companies: pl.DataFrame, aliases: pl.DataFrame, not_companies: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Curated short names, brands, former names and subsidiaries; and the non-companies."""
-    by_ticker = _ticker_index(companies)
-    brands = cur["brands"].with_columns(
-        normalize_ticker(pl.col("ticker").fill_null("")).replace("", None).alias("ticker")
-    )
-    # short names, brands and former names resolve to the company itself
-    same = brands.filter(pl.col("kind") != "subsidiary", pl.col("ticker").is_not_null())
-    same_aliases = same.join(by_ticker, on="ticker", how="inner").select(
-        "alias",
-        "company_id",
-        "kind",
-        pl.lit("curated").alias("source"),
-        pl.col("reason").alias("note"),
-    )
-    # subsidiaries are companies of their own: private, with their listed parent
-    subs = (
-        brands.filter(pl.col("kind") == "subsidiary")
-        .group_by("company", maintain_order=True)
-        .agg(
-            pl.col("alias"),
-            pl.col("ticker").first().alias("parent_ticker"),
-            pl.col("reason").first(),
-        )
-    )
-    sub_rows = _company_rows(
-        subs.select(
-            pl.col("company").alias("name"),
-            pl.lit("private").alias("kind"),
-            "parent_ticker",
-            "reason",
-            pl.lit(1, pl.Int8).alias("prominence"),
-        ),
-        companies.height,
-    )
-    companies = pl.concat([companies, sub_rows], how="diagonal")
-    sub_aliases = (
-        sub_rows.select("company_id", "name")
-        .join(subs.select(pl.col("company").alias("name"), "alias"), on="name")
-        .explode("alias")
-        .select(
-            "alias",
-            "company_id",
-            pl.lit("subsidiary").alias("kind"),
-            pl.lit("curated").alias("source"),
-        )
-    )
-    not_companies = cur["not_companies"]
-    nc_rows = _company_rows(
+    """Government bodies, regulators, indices...: known so that they are never tagged."""
+    rows = _company_rows(
         not_companies.select(
             "name",
             pl.lit("not_company").alias("kind"),
@@ -681,19 +650,17 @@ def _add_curated(
         ),
         companies.height,
     )
-    companies = pl.concat([companies, nc_rows], how="diagonal")
-    nc_aliases = (
-        nc_rows.select("company_id", "name")
-        .join(
-            not_companies.select(
-                "name",
-                pl.concat_list(
-                    pl.col("name"), pl.col("aliases").fill_null("").str.split("|")
-                ).alias("alias"),
+    names = rows.select("company_id", "name").join(
+        not_companies.select(
+            "name",
+            pl.concat_list(pl.col("name"), pl.col("aliases").fill_null("").str.split("|")).alias(
+                "alias"
             ),
-            on="name",
-        )
-        .explode("alias")
+        ),
+        on="name",
+    )
+    new_aliases = (
+        names.explode("alias")
         .filter(pl.col("alias").str.len_chars() > 0)
         .select(
             "alias",
@@ -702,9 +669,119 @@ def _add_curated(
             pl.lit("curated").alias("source"),
         )
     )
-    # brands owned by private companies (ChatGPT -> OpenAI) are attached after the private lists
-    aliases = pl.concat([aliases, same_aliases, sub_aliases, nc_aliases], how="diagonal")
-    return companies, aliases
+    return pl.concat([companies, rows], how="diagonal"), pl.concat(
+        [aliases, new_aliases], how="diagonal"
+    )
+
+
+def _add_brands(
+    companies: pl.DataFrame, aliases: pl.DataFrame, brands: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Curated short names, brands, former names and subsidiaries (data/universe/curated/
+    brands.csv: alias, owning company, the owner's ticker when listed, kind, reason).
+
+    A short name, brand or former name is an alias of its owner. A subsidiary is a company of
+    its own, private, with its owner as parent; variants of one subsidiary's name (Whole Foods,
+    Whole Foods Market) are one company."""
+    owners = _owner_index(companies, aliases)
+    brands = (
+        brands.with_columns(
+            normalize_ticker(pl.col("ticker").fill_null("")).replace("", None).alias("ticker"),
+            _key(pl.col("company")).alias("owner_key"),
+        )
+        .join(_ticker_index(companies).rename({"company_id": "by_ticker"}), on="ticker", how="left")
+        .join(owners, on="owner_key", how="left")
+        .with_columns(pl.coalesce("by_ticker", "by_name").alias("owner_id"))
+        .filter(pl.col("owner_id").is_not_null())
+    )
+    same = brands.filter(pl.col("kind") != "subsidiary").select(
+        "alias",
+        pl.col("owner_id").alias("company_id"),
+        "kind",
+        pl.lit("curated").alias("source"),
+        pl.col("reason").alias("note"),
+    )
+    owner_info = companies.select(
+        pl.col("company_id").alias("owner_id"),
+        pl.col("ticker").alias("owner_ticker"),
+        pl.col("kind").alias("owner_kind"),
+        pl.col("name").alias("owner_name"),
+    )
+    subs = (
+        brands.filter(pl.col("kind") == "subsidiary")
+        .join(owner_info, on="owner_id")
+        .with_columns(_subsidiary_group().alias("group"))
+    )
+    groups = subs.group_by("owner_id", "group", maintain_order=True).agg(
+        pl.col("alias"),
+        pl.col("alias").sort_by(pl.col("alias").str.len_chars()).last().alias("name"),
+        pl.col("owner_ticker").first(),
+        pl.col("owner_kind").first(),
+        pl.col("owner_name").first(),
+    )
+    listed_owner = pl.col("owner_kind") == "listed"
+    rows = _company_rows(
+        groups.select(
+            "name",
+            pl.lit("private").alias("kind"),
+            pl.when(listed_owner).then(pl.col("owner_ticker")).alias("parent_ticker"),
+            pl.when(listed_owner)
+            .then(pl.format("subsidiary of {} ({})", pl.col("owner_name"), pl.col("owner_ticker")))
+            .otherwise(pl.format("subsidiary of {} (private)", pl.col("owner_name")))
+            .alias("reason"),
+            pl.lit(1, pl.Int8).alias("prominence"),
+        ),
+        companies.height,
+    )
+    sub_aliases = (
+        rows.select("company_id")
+        .with_columns(groups["alias"])
+        .explode("alias")
+        .select(
+            "alias",
+            "company_id",
+            pl.lit("subsidiary").alias("kind"),
+            pl.lit("curated").alias("source"),
+        )
+    )
+    return (
+        pl.concat([companies, rows], how="diagonal"),
+        pl.concat([aliases, same, sub_aliases], how="diagonal"),
+    )
+
+
+def _owner_index(companies: pl.DataFrame, aliases: pl.DataFrame) -> pl.DataFrame:
+    """owner_key -> by_name: a company found by its name (listed companies first)."""
+    named = pl.concat(
+        [
+            aliases.select("company_id", "alias"),
+            companies.select("company_id", pl.col("name").alias("alias")),
+        ]
+    ).join(companies.select("company_id", "kind"), on="company_id")
+    return (
+        named.filter(pl.col("kind").is_in(["listed", "private"]))
+        .with_columns(_key(pl.col("alias")).alias("owner_key"))
+        .sort(pl.col("kind") != "listed", "company_id")
+        .unique("owner_key", keep="first", maintain_order=True)
+        .select("owner_key", pl.col("company_id").alias("by_name"))
+    )
+
+
+def _subsidiary_group() -> pl.Expr:
+    """Within one owner, aliases whose words start or end another's (Whole Foods / Whole Foods
+    Market, DeepMind / Google DeepMind) share the group named by the shortest of them."""
+    alias = pl.col("alias")
+    shorter = alias.implode().over("owner_id")
+    return pl.struct(alias, shorter.alias("others")).map_elements(
+        lambda r: min(
+            (o for o in r["others"] if o == r["alias"] or _word_affix(o, r["alias"])), key=len
+        ),
+        return_dtype=pl.String,
+    )
+
+
+def _word_affix(short: str, long: str) -> bool:
+    return len(short) < len(long) and (long.startswith(short + " ") or long.endswith(" " + short))
 
 
 def _ticker_index(companies: pl.DataFrame) -> pl.DataFrame:
@@ -722,10 +799,14 @@ def _add_private(
                 pl.col("company").str.strip_chars().alias("name"),
                 pl.col("aliases").fill_null("").str.split("|").alias("aliases"),
                 pl.col("parent_ticker").replace("", None),
-                pl.col("reason").alias("basis"),
+                pl.col("reason").str.replace(r";.*$", "").str.strip_chars().alias("basis"),
                 pl.lit(2026).alias("list_year"),
             ),
             read_private_lists(raw),
+            # former unicorns that listed: private until their IPO
+            read_former_unicorns(raw).select(
+                "name", pl.col("exit_date").dt.year().alias("list_year"), "exit_date"
+            ),
         ],
         how="diagonal",
     ).with_columns(_key(pl.col("name")).alias("key"))
@@ -733,19 +814,38 @@ def _add_private(
 
     listed_keys = (
         aliases.filter(pl.col("kind") == "name")
-        .join(companies.select("company_id", "kind", "ipo_year"), on="company_id")
-        .filter(pl.col("kind") == "listed")
+        .join(
+            companies.select("company_id", pl.col("kind").alias("company_kind"), "ipo_year"),
+            on="company_id",
+        )
+        .filter(pl.col("company_kind") == "listed")
         .select(_key(pl.col("alias")).alias("key"), "company_id", "ipo_year")
+        .filter(pl.col("key") != "")
         .unique("key", keep="first", maintain_order=True)
     )
     slug_keys = listed_keys.rename({"key": "slug_key"})
     matched = (
-        lists.with_columns(
-            pl.col("slug").fill_null("").str.replace_all("-", " ").pipe(_key).alias("slug_key")
-        )
+        lists.with_columns(pl.col("slug").str.replace_all("-", " ").pipe(_key).alias("slug_key"))
         .join(listed_keys, on="key", how="left")
         .join(slug_keys, on="slug_key", how="left", suffix="_slug")
-        .with_columns(pl.coalesce("company_id", "company_id_slug").alias("company_id"))
+        .with_columns(
+            pl.coalesce("company_id", "company_id_slug").alias("company_id"),
+            pl.coalesce("ipo_year", "ipo_year_slug").alias("ipo_year"),
+        )
+        # A listed company is a listed unicorn only if it listed after the list was made (the
+        # IPO year of a former unicorn): an old company of the same name is another company.
+        .with_columns(
+            pl.when(
+                pl.col("ipo_year").is_null()
+                | pl.when(pl.col("exit_date").is_not_null())
+                .then((pl.col("ipo_year") - pl.col("list_year")).abs() <= 1)
+                .otherwise(pl.col("ipo_year") >= pl.col("list_year") - 1)
+            )
+            .then(pl.col("company_id"))
+            .alias("company_id")
+        )
+        # every list's row for a name links when one of them does (by name or Crunchbase slug)
+        .with_columns(pl.col("company_id").drop_nulls().first().over("key").alias("company_id"))
     )
     now_listed = matched.filter(pl.col("company_id").is_not_null())
     listed_aliases = now_listed.select(
@@ -967,3 +1067,52 @@ def _finish_aliases(
     return frame.unique(["key", "ambiguous"], keep="first", maintain_order=True).select(
         "alias", "key", "company_id", "kind", "source", "note", "ambiguous"
     )
+
+
+# ---------------------------------------------------------------- refreshing the raw lists
+
+SOURCES = {
+    "sec/company_tickers_exchange_{date}.json.gz": "https://www.sec.gov/files/company_tickers_exchange.json",
+    "nasdaqtrader/nasdaqlisted_{date}.txt.gz": "https://www.nasdaqtrader.com/dynamic/SymDir/nasdaqlisted.txt",
+    "nasdaqtrader/otherlisted_{date}.txt.gz": "https://www.nasdaqtrader.com/dynamic/SymDir/otherlisted.txt",
+}
+USER_AGENT = "market-tagger/0.1 (set TAGGER_USER_AGENT to 'name email' as SEC asks)"
+
+
+def update(raw: Path = RAW_DIR, out: Path = UNIVERSE_DIR, *, fetch=None) -> dict[str, int]:
+    """Download today's SEC and Nasdaq Trader lists into `raw`, then rebuild the universe.
+
+    All downloads must succeed before anything is written; if one fails, or the build does,
+    the raw folder and the universe are left as they were (NetworkError / TaggerError)."""
+    fetch = fetch or _http_get
+    today = date.today().isoformat()
+    fetched = {}
+    for pattern, url in SOURCES.items():
+        try:
+            fetched[raw / pattern.format(date=today)] = fetch(url)
+        except OSError as e:
+            raise NetworkError(
+                f"cannot download {url} ({_reason(e)}); the universe was not changed"
+            ) from None
+    written = []
+    try:
+        for path, content in fetched.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(gzip.compress(content))
+            written.append(path)
+        return build(raw, out=out)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _http_get(url: str) -> bytes:
+    agent = os.environ.get("TAGGER_USER_AGENT") or USER_AGENT
+    request = urllib.request.Request(url, headers={"User-Agent": agent})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read()
+
+
+def _reason(error: OSError) -> str:
+    return str(getattr(error, "reason", None) or error).strip().splitlines()[0]
