@@ -74,8 +74,9 @@ def schema_files() -> list[str]:
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is not None:
+    # fetchall, not fetchone: DuckDB keeps a partly fetched result open on the connection
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    if rows:
         _check_version(con, path)
         return
     with transaction(con):
@@ -86,16 +87,16 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     except duckdb.CatalogException:
-        row = None
-    if row is None:
+        rows = []
+    if not rows:
         raise StoreError(
             f"{path}: not a market-tagger database (no schema version); use another --db"
         )
-    if int(row[0]) != SCHEMA_VERSION:
+    if int(rows[0][0]) != SCHEMA_VERSION:
         raise StoreError(
-            f"{path}: database schema v{row[0]}, this tagger needs v{SCHEMA_VERSION}; "
+            f"{path}: database schema v{rows[0][0]}, this tagger needs v{SCHEMA_VERSION}; "
             "use a new --db file or re-run `tagger run` into a fresh one"
         )
 

@@ -406,6 +406,8 @@ def build(
     if companies["company_id"].is_duplicated().any() or tickers["ticker"].is_duplicated().any():
         raise TaggerError("universe build produced duplicate companies or tickers; check curated/")
 
+    aliases = aliases.sort("key", "ambiguous", "company_id")
+    tickers = tickers.sort("ticker")
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in (("companies", companies), ("aliases", aliases), ("tickers", tickers)):
         frame.write_parquet(out / f"{name}.parquet", compression="zstd", compression_level=19)
@@ -497,12 +499,12 @@ def _listed_companies(
     sp_sector = (
         sector_etfs.filter(scheme == "gics")
         .select(pl.col("sector").alias("gics_sector"), pl.col("etf").alias("sector_etf_gics"))
-        .unique("gics_sector")
+        .unique("gics_sector", keep="first", maintain_order=True)
     )
     nq_sector = (
         sector_etfs.filter(scheme == "nasdaq")
         .select("sector", pl.col("etf").alias("sector_etf_nasdaq"))
-        .unique("sector")
+        .unique("sector", keep="first", maintain_order=True)
     )
     names = primary.select(
         "cik_key",
@@ -599,7 +601,7 @@ def _listed_aliases(
         frame.with_columns(pl.col("alias").str.extract(r"^([A-Z][A-Za-z]{3,})\s+\S").alias("word"))
         .drop_nulls("word")
         .filter(~pl.col("word").str.to_lowercase().is_in(list(frequent)))
-        .unique(["word", "company_id"])
+        .unique(["word", "company_id"], maintain_order=True)
     )
     # a first word shared by several companies (Texas, China, Charles) is not distinctive
     first = first.filter(
@@ -853,7 +855,7 @@ def _add_private(
         "company_id",
         pl.lit("former_private").alias("kind"),
         pl.lit("private_list").alias("source"),
-    ).unique()
+    ).unique(maintain_order=True)
     # A company a private list knew was private until its IPO: the former-unicorn list gives
     # the IPO month, else the screener's IPO year. (The IPO year alone is not used for other
     # companies: for spin-offs and re-listings such as Alcoa 2016 or Shell 2022 it is not the
@@ -963,7 +965,7 @@ def _wikidata_aliases(raw: Path, companies: pl.DataFrame, aliases: pl.DataFrame)
     known = (
         aliases.filter(pl.col("kind").is_in(["name", "short_name"]))
         .select("company_id", _key(pl.col("alias")).str.slice(0, 4).alias("stem"))
-        .unique()
+        .unique(maintain_order=True)
     )
     return (
         read_wikidata(raw)
@@ -1061,7 +1063,8 @@ def _finish_aliases(
             pl.col("sp500").not_(),
             pl.col("market_cap"),
             "company_id",
-            descending=[False, False, False, False, False, False, True, False],
+            "alias",
+            descending=[False, False, False, False, False, False, True, False, False],
         )
     )
     return frame.unique(["key", "ambiguous"], keep="first", maintain_order=True).select(
