@@ -313,7 +313,7 @@ def _list_markers(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         (pl.col("known").fill_null(False) & ~pl.col("symbol").is_in(NOT_TICKERS)).alias("known")
     )
     good_lists = tokens.group_by("doc", "field", "offset").agg(
-        (pl.col("known").mean() >= 0.6).alias("good")
+        (pl.col("known").mean() >= 0.5).alias("good")  # old lists name delisted tickers too
     )
     return (
         tokens.join(good_lists, on=["doc", "field", "offset"])

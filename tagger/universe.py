@@ -1040,12 +1040,17 @@ def _finish_aliases(
         lower.is_in(list(frequent)) & (pl.col("prominence") == 0)
     )
     lower_case_source = pl.col("alias") == lower  # Wikidata's aliases come in lower case
+    # Short names are ambiguous (GE, ON), except a well-known company's three-letter acronym
+    # that is no word (IBM, AMD, CME)
+    short = (pl.col("alias").str.len_chars() <= 3) & ~(
+        pl.col("alias").str.contains(r"^[A-Z]{3}$") & (pl.col("prominence") >= 1)
+    )
     frame = (
         frame.with_columns(
             (
                 (pl.col("kind") != "not_company")
                 & (
-                    (single_word & (common | (pl.col("alias").str.len_chars() <= 3)))
+                    (single_word & (common | short))
                     | pl.col("alias").is_in(curated_ambiguous)
                 )
             ).alias("ambiguous")
