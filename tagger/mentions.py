@@ -122,6 +122,16 @@ _ORGANISATION = (
 _BARE_TICKER_AFTER = rf"^(?:'s)?(?:,?\s+(?:{LEGAL_SUFFIX}))?\s+({_TICKER})(?:\W|$)"
 
 
+def _lowered(pattern: str) -> str:
+    """A case-insensitive pattern rewritten for lower-cased text: much faster in polars' regex
+    engine than (?i). Letters are lowered except after a backslash (\\W stays \\W)."""
+    out, escaped = [], False
+    for ch in pattern.removeprefix("(?i)"):
+        out.append(ch if escaped else ch.lower())
+        escaped = ch == "\\" and not escaped
+    return "".join(out)
+
+
 def fields(articles: pl.DataFrame) -> pl.DataFrame:
     """One row per non-empty (article, field): doc (row number), field, text, folded."""
     docs = articles.with_row_index("doc")
@@ -130,10 +140,14 @@ def fields(articles: pl.DataFrame) -> pl.DataFrame:
         for name in ("title", "body")
         if name in docs.columns
     ]
-    return (
-        pl.concat(parts)
-        .filter(pl.col("text").str.len_chars() > 0)
-        .with_columns(fold(pl.col("text")).alias("folded"))
+    texts = pl.concat(parts).filter(pl.col("text").str.len_chars() > 0)
+    ascii_only = pl.col("text").str.len_bytes() == pl.col("text").str.len_chars()
+    return pl.concat(  # folding is needed only where a character is not ASCII
+        [
+            texts.filter(ascii_only).with_columns(pl.col("text").alias("folded")),
+            texts.filter(~ascii_only).with_columns(fold(pl.col("text")).alias("folded")),
+        ],
+        rechunk=True,  # joins gather strings from one buffer set, not one copy per chunk
     )
 
 
@@ -153,7 +167,9 @@ def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
                 pl.col("line").str.contains(_BOILERPLATE_START)
                 | (
                     (pl.col("length") < _SHORT_LINE)
-                    & pl.col("line").str.contains(_BOILERPLATE_ANYWHERE)
+                    & pl.col("line")
+                    .str.to_lowercase()
+                    .str.contains(_lowered(_BOILERPLATE_ANYWHERE))
                 )
             ).alias("boilerplate"),
         )
@@ -235,42 +251,35 @@ def _spans(fielded: pl.DataFrame, pattern: str, *, keep: tuple[str, ...] = ()) -
 def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     """Whole-word alias matches, leftmost-longest (a longer name wins over a name inside it).
 
-    Ambiguous aliases match with their exact case. Others match ignoring case, but a match must
-    start with a capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
+    Ambiguous, short and all-capitals aliases match with their exact case. Others match
+    ignoring case (their lower-case keys in the lower-cased text), but a match must start with a
+    capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
     found = []
     for exact in (True, False):
-        table = universe.aliases.filter(pl.col("ambiguous") == exact)
+        table = universe.aliases.filter(pl.col("exact") == exact)
         keys = table.select("key").sort(pl.col("key").str.len_bytes(), descending=True)["key"]
         patterns = pl.lit(keys).implode()
-        options = {"leftmost": True, "ascii_case_insensitive": not exact}
+        text = pl.col("folded") if exact else pl.col("folded").str.to_lowercase()
         matched = (
             fielded.select(
                 "doc",
                 "field",
-                pl.col("folded").str.find_many(patterns, **options).alias("start"),
-                pl.col("folded").str.extract_many(patterns, **options).alias("matched"),
+                text.str.find_many(patterns, leftmost=True).alias("start"),
+                text.str.extract_many(patterns, leftmost=True).alias("key"),
             )
-            .explode("start", "matched")
+            .explode("start", "key")
             .drop_nulls("start")
+            .join(table.select("key", "alias", "company_id", "kind", "ambiguous", "note"), on="key")
         )
-        key = pl.col("matched") if exact else pl.col("matched").str.to_lowercase()
-        matched = matched.with_columns(key.alias("key")).join(
-            table.select("key", "alias", "company_id", "kind", "ambiguous", "note"), on="key"
-        )
-        if not exact:
-            # lower case in the text only where the name itself starts so (eBay, iPhone)
-            first, alias_first = pl.col("matched").str.slice(0, 1), pl.col("alias").str.slice(0, 1)
-            styled = pl.col("alias").str.contains(r"[A-Z]") & (first == alias_first)
-            matched = matched.filter(styled | ~first.str.contains(r"[a-z]"))
         found.append(matched.with_columns(pl.lit(exact).alias("exact")))
     matches = (
         pl.concat(found)
         .with_columns(
             pl.col("start").cast(pl.Int64),
-            (pl.col("start").cast(pl.Int64) + pl.col("matched").str.len_bytes()).alias("end"),
+            (pl.col("start").cast(pl.Int64) + pl.col("key").str.len_bytes()).alias("end"),
         )
         .join(fielded.select("doc", "field", "folded"), on=["doc", "field"])
-        .filter(_word_boundaries())
+        .filter(_word_boundaries(), _styled())
         .drop("folded")
     )
     return _leftmost_longest(matches)
@@ -282,13 +291,28 @@ def _word_boundaries() -> pl.Expr:
     return ((pl.col("start") == 0) | ~before.str.contains(r"[\w$@]")) & ~after.str.contains(r"\w")
 
 
-def _leftmost_longest(matches: pl.DataFrame) -> pl.DataFrame:
-    """Keep a match only if it starts after every earlier-starting (or longer) match ends."""
-    ordered = matches.sort(
-        "doc", "field", "start", "end", "exact", descending=[False, False, False, True, True]
+def _styled() -> pl.Expr:
+    """A case-insensitive match starts with a capital, or as its alias does (eBay, iPhone)."""
+    first = pl.col("folded").str.slice(pl.col("start"), 1)
+    alias_first = pl.col("alias").str.slice(0, 1)
+    return (
+        pl.col("exact")
+        | ~first.str.contains(r"[a-z]")
+        | (pl.col("alias").str.contains(r"[A-Z]") & (first == alias_first))
     )
-    covered = pl.col("end").cum_max().shift(1).over("doc", "field")
-    return ordered.filter(covered.is_null() | (pl.col("start") >= covered))
+
+
+def _leftmost_longest(matches: pl.DataFrame) -> pl.DataFrame:
+    """Keep a match only if it starts after every earlier-starting (or longer) match ends.
+
+    Positions are made global, (doc, field) groups being laid end to end, so one sort and one
+    running maximum do it."""
+    base = (pl.col("doc").cast(pl.Int64) * 2 + (pl.col("field") == "body").cast(pl.Int64)) * 2**32
+    ordered = matches.with_columns((base + pl.col("start")).alias("_start")).sort(
+        "_start", "end", "exact", descending=[False, True, True]
+    )
+    covered = (base + pl.col("end")).cum_max().shift(1)
+    return ordered.filter(covered.is_null() | (pl.col("_start") >= covered)).drop("_start")
 
 
 def _list_markers(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
@@ -416,24 +440,29 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         pl.col("start") - pl.max_horizontal(pl.col("start") - CONTEXT, 0),
     )
     after = pl.col("folded").str.slice(pl.col("end"), CONTEXT)
-    framed = mentions.with_columns(before.alias("before"), after.alias("after"))
+    framed = mentions.with_columns(before.alias("before"), after.alias("after")).with_columns(
+        pl.col("before").str.to_lowercase().alias("before_lower"),
+        pl.col("after").str.to_lowercase().alias("after_lower"),
+    )
     person = pl.col("before").str.extract(_PERSON_BEFORE)
+    before_lower, after_lower = pl.col("before_lower"), pl.col("after_lower")
     framed = framed.with_columns(
         pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
         (
-            pl.col("after").str.contains(_CUE_AFTER) | pl.col("before").str.contains(_CUE_BEFORE)
+            after_lower.str.contains(_lowered(_CUE_AFTER))
+            | before_lower.str.contains(_lowered(_CUE_BEFORE))
         ).alias("cue"),
         pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
         (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
             "proper_before"
         ),
         (
-            pl.col("before").str.contains(_SOURCE_BEFORE)
-            | pl.col("after").str.contains(_SOURCE_AFTER)
+            before_lower.str.contains(_lowered(_SOURCE_BEFORE))
+            | after_lower.str.contains(_lowered(_SOURCE_AFTER))
         ).alias("source"),
         (
-            pl.col("before").str.contains(_ANALYST_BEFORE)
-            | pl.col("after").str.contains(_ANALYST_AFTER)
+            before_lower.str.contains(_lowered(_ANALYST_BEFORE))
+            | after_lower.str.contains(_lowered(_ANALYST_AFTER))
         ).alias("analyst"),
         pl.col("after").str.extract(_BARE_TICKER_AFTER).alias("bare_symbol"),
         # "artificial intelligence (AI)": the marker only spells out the words before it
@@ -458,7 +487,7 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         .otherwise(pl.col("marker"))
         .alias("marker")
     )
-    return framed.drop("bare_symbol", "bare_own")
+    return framed.drop("bare_symbol", "bare_own", "before_lower", "after_lower")
 
 
 def _with_zone(mentions: pl.DataFrame, spans: pl.DataFrame, lead: pl.DataFrame) -> pl.DataFrame:

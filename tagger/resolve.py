@@ -64,9 +64,20 @@ def tag_articles(
     today = today or date.today()
     articles = _with_as_of(articles, today)
     found = find_mentions(articles.select("title", "body"), universe)
-    accepted = _accept(found, universe)
+    accepted = _accept(found, universe).with_columns(_entity_key().alias("entity_key"))
     entities = _entities(accepted, articles, universe)
-    return _number(entities, accepted, articles)
+    return _number(entities, accepted)
+
+
+def _entity_key() -> pl.Expr:
+    """What a mention is a mention of: its company, else its unknown ticker or its text."""
+    return (
+        pl.when(pl.col("company_id").is_not_null())
+        .then(pl.col("company_id").cast(pl.String))
+        .when(pl.col("kind") == "marker")
+        .then(pl.lit("ticker:") + pl.col("ticker"))
+        .otherwise(pl.lit("org:") + pl.col("text").str.replace(r"^The\s+", ""))
+    )
 
 
 def _with_as_of(articles: pl.DataFrame, today: date) -> pl.DataFrame:
@@ -100,20 +111,28 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     not_companies = found.filter(pl.col("company_kind") == "not_company")
     found = found.filter(pl.col("company_kind").fill_null("") != "not_company")
 
-    # A parenthesized ticker counts when its company is named right before it, or when it is
-    # at least three letters and not the initials of the words before it.
-    found = found.sort("doc", "field", "company_id", "start").with_columns(
-        (pl.col("start") - pl.col("end").shift(1).over("doc", "field", "company_id") <= 12)
-        .fill_null(False)
-        .alias("named_before")
+    # A parenthesized ticker counts when its company is named right before it ("Apple Inc.
+    # (AAPL)"), or when it is at least three letters and not the initials of the words before it.
+    parenthesized = found.filter(pl.col("marker") == "parenthesized")
+    named_before = (
+        found.filter(pl.col("kind") != "marker")
+        .select("doc", "field", "company_id", pl.col("end").alias("name_end"))
+        .join(
+            parenthesized.select("doc", "field", "company_id", "start"),
+            on=["doc", "field", "company_id"],
+        )
+        .filter(pl.col("name_end") <= pl.col("start"), pl.col("start") - pl.col("name_end") <= 12)
+        .select("doc", "field", "start", pl.lit(True).alias("named_before"))
+        .unique()
     )
-    parenthesized_ok = pl.col("named_before") | (
+    found = found.join(named_before, on=["doc", "field", "start"], how="left")
+    parenthesized_ok = pl.col("named_before").fill_null(False) | (
         (pl.col("ticker").str.len_chars() >= 3) & ~pl.col("spelled_out")
     )
     markers_ok = (
         (pl.col("kind") != "marker") | (pl.col("marker") != "parenthesized") | parenthesized_ok
     )
-    found = found.filter(markers_ok)
+    found = found.filter(markers_ok).drop("named_before")
     # A name inside a ticker marker is not a mention: the NASDAQ of "(NASDAQ: AAPL)".
     found = found.join(
         _overlapping(
@@ -173,16 +192,7 @@ def _overlapping(spans: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
 
 def _entities(accepted: pl.DataFrame, articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     """Group mentions into entities, judge their status, and score them."""
-    # The entity key: the company, or for unknown tickers / organisations, the text itself.
-    keyed = accepted.with_columns(
-        pl.when(pl.col("company_id").is_not_null())
-        .then(pl.col("company_id").cast(pl.String))
-        .when(pl.col("kind") == "marker")
-        .then(pl.lit("ticker:") + pl.col("ticker"))
-        .otherwise(pl.lit("org:") + pl.col("text").str.replace(r"^The\s+", ""))
-        .alias("entity_key"),
-        (pl.col("zone") == "boilerplate").alias("bp"),
-    )
+    keyed = accepted.with_columns((pl.col("zone") == "boilerplate").alias("bp"))
     counted = keyed.filter(~pl.col("bp") & ~pl.col("source"))
     totals = counted.group_by("doc").agg(pl.len().alias("doc_mentions"))
     first = (
@@ -305,9 +315,7 @@ def _with_status(entities: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
 
 
-def _number(
-    entities: pl.DataFrame, accepted: pl.DataFrame, articles: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _number(entities: pl.DataFrame, accepted: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Order entities by relevance within each article and attach the mention rows."""
     entities = entities.sort(
         "doc", "relevance", "n_mentions", "name", descending=[False, True, True, False]
@@ -317,15 +325,7 @@ def _number(
     )
     keys = entities.select("doc", "entity_key", "article_id", "entity_idx")
     mentions = (
-        accepted.with_columns(
-            pl.when(pl.col("company_id").is_not_null())
-            .then(pl.col("company_id").cast(pl.String))
-            .when(pl.col("kind") == "marker")
-            .then(pl.lit("ticker:") + pl.col("ticker"))
-            .otherwise(pl.lit("org:") + pl.col("text").str.replace(r"^The\s+", ""))
-            .alias("entity_key")
-        )
-        .join(keys, on=["doc", "entity_key"])
+        accepted.join(keys, on=["doc", "entity_key"])
         .sort("doc", "entity_idx", pl.col("field") != "title", "start")
         .select(MENTION_COLUMNS)
     )

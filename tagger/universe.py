@@ -7,8 +7,9 @@ unicorn and private-company lists, the Wikidata alias table) plus the hand-curat
 - companies.parquet: one row per company (listed, private, or not a company), with its primary
   ticker, exchange, CIK, sector, IPO date, parent and the reason for its status;
 - aliases.parquet: the names a text may use for each company, folded to ASCII (see tagger.text),
-  each flagged `ambiguous` when it is also an ordinary word and needs corroboration (ambiguous
-  aliases match with their exact case, the others ignoring case, under their lower-case key);
+  each flagged `ambiguous` when it is also an ordinary word and needs corroboration, and
+  `exact` when it must match with its exact case (ambiguous, short or all-capitals names); the
+  others match ignoring case, under their lower-case key;
 - tickers.parquet: every listed ticker (share classes, ADRs, ETFs, preferreds...) and its company.
 
 `update()` downloads the day's SEC and Nasdaq Trader lists into the raw folder and rebuilds.
@@ -406,7 +407,7 @@ def build(
     if companies["company_id"].is_duplicated().any() or tickers["ticker"].is_duplicated().any():
         raise TaggerError("universe build produced duplicate companies or tickers; check curated/")
 
-    aliases = aliases.sort("key", "ambiguous", "company_id")
+    aliases = aliases.sort("key", "exact", "company_id")
     tickers = tickers.sort("ticker")
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in (("companies", companies), ("aliases", aliases), ("tickers", tickers)):
@@ -1049,18 +1050,23 @@ def _finish_aliases(
         frame.with_columns(
             (
                 (pl.col("kind") != "not_company")
-                & (
-                    (single_word & (common | short))
-                    | pl.col("alias").is_in(curated_ambiguous)
-                )
+                & ((single_word & (common | short)) | pl.col("alias").is_in(curated_ambiguous))
             ).alias("ambiguous")
         )
         .filter(~(pl.col("ambiguous") & lower_case_source))
+        # matched with its exact case: an ambiguous name, a short one, an acronym (IBM, FDA)
         .with_columns(
-            pl.when(pl.col("ambiguous")).then(pl.col("alias")).otherwise(lower).alias("key")
+            (
+                pl.col("ambiguous")
+                | (pl.col("alias").str.len_chars() <= 3)
+                | (pl.col("alias") == pl.col("alias").str.to_uppercase())
+            ).alias("exact")
         )
+        .filter(~(pl.col("exact") & lower_case_source))
+        .with_columns(pl.when(pl.col("exact")).then(pl.col("alias")).otherwise(lower).alias("key"))
         .sort(
             "key",
+            "exact",
             "ambiguous",
             "kind_rank",
             pl.col("company_kind") != "listed",
@@ -1069,11 +1075,11 @@ def _finish_aliases(
             pl.col("market_cap"),
             "company_id",
             "alias",
-            descending=[False, False, False, False, False, False, True, False, False],
+            descending=[False, False, False, False, False, False, False, True, False, False],
         )
     )
-    return frame.unique(["key", "ambiguous"], keep="first", maintain_order=True).select(
-        "alias", "key", "company_id", "kind", "source", "note", "ambiguous"
+    return frame.unique(["key", "exact"], keep="first", maintain_order=True).select(
+        "alias", "key", "company_id", "kind", "source", "note", "ambiguous", "exact"
     )
 
 

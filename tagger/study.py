@@ -1,0 +1,856 @@
+"""The event study: from events and daily prices to per-event and cross-sectional results.
+
+Returns come from `queries/study/returns.sql`; the per-event time series work (estimation-window
+sums, abnormal returns, ranks) is vectorised numpy over a dense ticker x session panel; the
+cross-sectional tests are `queries/study/aar.sql` and `caar.sql` over the stored tables. Every
+convention (df, ddof, variance correction) is in docs/conventions.md with its source.
+"""
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy import special
+
+from tagger import sessions, sql, store
+from tagger.errors import InputError
+
+MODELS = ("market", "market_adjusted", "mean_adjusted")
+RETURNS = ("simple", "log")
+DEFAULT_WINDOWS = ((0, 0), (0, 1), (-1, 1), (-5, 5), (0, 5))
+PATH_DAYS = (-5, 5)
+THIN_TRADING_SHARE = 0.10
+FLAGS = (
+    "no_prices",
+    "short_estimation",
+    "thin_trading",
+    "confounded",
+    "gap_in_window",
+    "date_only",
+)
+_CHUNK = 2_048  # events per step of the rank pass: its arrays stay in the CPU cache
+_THREADS = min(4, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """What `run_study` measures; validated on creation (InputError with one line)."""
+
+    model: str = "market"
+    returns: str = "simple"
+    estimation: tuple[int, int] = (-250, -11)
+    min_estimation_days: int = 120
+    windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
+    market: str = "SPY"
+    benchmark: str | None = None
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise InputError(f"unknown model {self.model!r}; use one of {', '.join(MODELS)}")
+        if self.returns not in RETURNS:
+            raise InputError(f"unknown returns {self.returns!r}; use simple or log")
+        start, end = self.estimation
+        if start >= end:
+            raise InputError(f"estimation window {start}:{end} must run forwards (e.g. -250:-11)")
+        if not 5 <= self.min_estimation_days <= end - start + 1:
+            raise InputError(
+                f"min estimation days {self.min_estimation_days} must be 5..{end - start + 1} "
+                f"for estimation window {start}:{end}"
+            )
+        if not self.windows:
+            raise InputError("no event windows; give at least one, e.g. 0:1")
+        for w_start, w_end in self.windows:
+            if w_start > w_end:
+                raise InputError(f"event window {w_start}:{w_end} must run forwards (e.g. -1:1)")
+            if w_start <= end:
+                raise InputError(
+                    f"event window {w_start}:{w_end} overlaps the estimation window "
+                    f"{start}:{end}; start it after day {end}"
+                )
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Relative days with abnormal returns: the windows and days -5..+5 (for the CAR path)."""
+        first = max(min(PATH_DAYS[0], *(s for s, _ in self.windows)), self.estimation[1] + 1)
+        return first, max(PATH_DAYS[1], *(e for _, e in self.windows))
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """Frames of one study: `events` (one row per event), `aar` (per day), `caar` (per window),
+    `path` (per event and day: AR, CAR from the first span day, its variance)."""
+
+    settings: StudySettings
+    events: pl.DataFrame
+    aar: pl.DataFrame
+    caar: pl.DataFrame
+    path: pl.DataFrame = field(repr=False)
+
+    def write_csvs(self, folder: str | Path) -> list[Path]:
+        """Write events.csv, aar.csv and caar.csv into `folder`; returns their paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name in ("events", "aar", "caar"):
+            path = folder / f"{name}.csv"
+            getattr(self, name).write_csv(path, float_precision=10, datetime_format=None)
+            paths.append(path)
+        return paths
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'-1:1' -> (-1, 1)."""
+    try:
+        start, end = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise InputError(f"window {text!r} is not START:END in trading days, e.g. -1:1") from None
+    return start, end
+
+
+def parse_windows(text: str) -> tuple[tuple[int, int], ...]:
+    """'0:0,-1:1' -> ((0, 0), (-1, 1))."""
+    return tuple(parse_range(part.strip()) for part in text.split(",") if part.strip())
+
+
+def window_label(window: tuple[int, int]) -> str:
+    """(-1, 1) -> '-1:1', as stored in the database."""
+    return f"{window[0]}:{window[1]}"
+
+
+def window_suffix(window: tuple[int, int]) -> str:
+    """(-1, 1) -> 'm1_1', for column names such as car_m1_1."""
+    return "_".join(f"m{-d}" if d < 0 else str(d) for d in window)
+
+
+def run_study(
+    con: duckdb.DuckDBPyConnection,
+    events: pl.DataFrame,
+    *,
+    model: str = "market",
+    returns: str = "simple",
+    estimation: tuple[int, int] = (-250, -11),
+    min_estimation_days: int = 120,
+    windows: tuple[tuple[int, int], ...] | list[tuple[int, int]] = DEFAULT_WINDOWS,
+    market: str = "SPY",
+    benchmark: str | None = None,
+) -> StudyResult:
+    """Run the event study on `events` (tagger.events.EVENT_SCHEMA) over the `prices` table.
+
+    Stores the results (replacing the previous study in one transaction) and returns them.
+    """
+    settings = StudySettings(
+        model,
+        returns,
+        tuple(estimation),
+        min_estimation_days,
+        tuple(map(tuple, windows)),
+        market.upper(),
+        benchmark.upper() if benchmark else None,
+    )
+    events = _aligned(events, settings)
+    tickers = _tickers_with_prices(con, events, settings)
+    panel = _load_panel(con, events, tickers, settings)
+    with ThreadPoolExecutor(1) as background:
+        measured = _measure(events, panel, tickers, settings, background)
+        with store.transaction(con):
+            _store(con, events, measured, settings)
+            aar = _with_p_values(_fetch_frame(sql.run(con, "study/aar")))
+            caar = _with_p_values(_fetch_frame(sql.run(con, "study/caar")))
+            _insert(con, "study_aar", aar)
+            _insert(con, "study_caar", caar)
+    return StudyResult(
+        settings,
+        _events_frame(events, measured, settings),
+        aar,
+        caar,
+        _path_frame(events, measured, settings),
+    )
+
+
+# -- events and prices ---------------------------------------------------------------------
+
+
+def _aligned(events: pl.DataFrame, settings: StudySettings) -> pl.DataFrame:
+    missing = [c for c in ("event_id", "ticker") if c not in events.columns]
+    if missing:
+        raise InputError(f"events have no {', '.join(missing)} column")
+    events = events.select(
+        pl.col("event_id").cast(pl.String),
+        pl.col("ticker").cast(pl.String).str.to_uppercase(),
+        *(
+            (pl.col(c) if c in events.columns else pl.lit(None)).cast(dtype).alias(c)
+            for c, dtype in _OPTIONAL_COLUMNS.items()
+        ),
+    ).with_columns(
+        pl.col("status").fill_null("listed"),
+        pl.col("benchmark").str.to_uppercase().fill_null(pl.lit(settings.benchmark)),
+        pl.lit(settings.market).alias("market"),
+    )
+    if events["event_id"].is_duplicated().any():
+        dup = events.filter(pl.col("event_id").is_duplicated())["event_id"][0]
+        raise InputError(f"event_id {dup!r} appears more than once in the events")
+    day0 = sessions.align_events(events["published_at"], events["published_date"])
+    return events.with_columns(day0)
+
+
+_OPTIONAL_COLUMNS = {
+    "company": pl.String,
+    "status": pl.String,
+    "published_at": pl.Datetime("us", "UTC"),
+    "published_date": pl.Date,
+    "benchmark": pl.String,
+}
+
+
+def _tickers_with_prices(
+    con: duckdb.DuckDBPyConnection, events: pl.DataFrame, settings: StudySettings
+) -> list[str]:
+    wanted = pl.concat([events["ticker"], events["benchmark"], pl.Series([settings.market])])
+    wanted = wanted.drop_nulls().unique().sort().to_list()
+    found = sql.run(con, "study/tickers_with_prices", wanted=wanted).fetchall()
+    tickers = [row[0] for row in found]
+    if settings.market not in tickers:
+        raise InputError(
+            f"market proxy {settings.market} has no prices; load its prices or pick --market"
+        )
+    return tickers
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Daily returns on a dense ticker x session grid; column j is calendar session `first + j`."""
+
+    first: int
+    ret: np.ndarray  # (tickers, sessions), NaN when missing
+    log_volume: np.ndarray  # ln(1 + volume), NaN when missing
+
+
+def _load_panel(
+    con: duckdb.DuckDBPyConnection,
+    events: pl.DataFrame,
+    tickers: list[str],
+    settings: StudySettings,
+) -> Panel:
+    cal = sessions.nyse()
+    day0 = events["event_date"].drop_nulls()
+    if len(day0) == 0:
+        return Panel(0, np.full((len(tickers), 1), np.nan), np.full((len(tickers), 1), np.nan))
+    idx = cal.index_of(_days(day0))
+    first = int(idx.min()) + settings.estimation[0]
+    last = int(idx.max()) + settings.span[1]
+    lo, hi = max(first - 1, 0), min(last, len(cal.sessions) - 1)
+    study_sessions = {
+        "session": pl.Series(cal.sessions[lo : hi + 1]),
+        "idx": np.arange(lo, hi + 1),
+    }
+    study_tickers = {"ticker": tickers, "ticker_id": np.arange(len(tickers))}
+    sql.run(con, "study/inputs")
+    _insert(con, "study_sessions", study_sessions)
+    _insert(con, "study_tickers", study_tickers)
+    rows = sql.run(con, "study/returns", log_returns=settings.returns == "log").fetchnumpy()
+    width = last - first + 1
+    keep = rows["idx"] >= first
+    cell = rows["ticker_id"][keep].astype(np.int64) * width + rows["idx"][keep] - first
+    ret = np.full(len(tickers) * width, np.nan)
+    log_volume = np.full(len(tickers) * width, np.nan)
+    ret[cell] = _floats(rows["ret"])[keep]
+    log_volume[cell] = _floats(rows["log_volume"])[keep]
+    return Panel(first, ret.reshape(-1, width), log_volume.reshape(-1, width))
+
+
+# -- per-event measurement (numpy) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Per-event results. `has_prices` marks the events measured; every array in `per_event`
+    (one row per measured event) and `per_day` (measured events x span days) follows that order."""
+
+    has_prices: np.ndarray
+    flags: dict[str, np.ndarray]  # full length: one value per input event
+    per_event: dict[str, np.ndarray]
+    per_day: dict[str, np.ndarray]
+    per_window: dict[str, np.ndarray]  # measured events x windows
+    ranks: Future  # of rank_and_sign_pass(...), computed in the background
+
+
+def _measure(
+    events: pl.DataFrame,
+    panel: Panel,
+    tickers: list[str],
+    settings: StudySettings,
+    background: ThreadPoolExecutor,
+) -> Measured:
+    ticker_row = _rows(events["ticker"], tickers)
+    bench_row = _rows(events["benchmark"], tickers)
+    col0 = np.full(len(events), -1)
+    dated = events["event_date"].is_not_null().to_numpy()
+    col0[dated] = sessions.nyse().index_of(_days(events["event_date"].drop_nulls())) - panel.first
+    has = (ticker_row >= 0) & (col0 >= 0)
+    market = panel.ret[tickers.index(settings.market)]
+
+    rows, col0, bench_row = ticker_row[has], col0[has], bench_row[has]
+    est = estimation_sums(panel, market, rows, col0, settings.estimation)
+    est.update(fit_model(est, settings.model))
+    short = est["n"] < settings.min_estimation_days
+    est["in_sample"] = ~short & (np.nan_to_num(est["sigma"]) > 0)
+    ranks = background.submit(rank_and_sign_pass, panel, market, rows, col0, est, settings)
+    per_day = abnormal_returns(panel, market, rows, bench_row, col0, est, settings)
+    per_window = window_cars(per_day, est, settings)
+    lo = min(start for start, _ in settings.windows)
+    hi = max(end for _, end in settings.windows)
+    flags = {
+        "no_prices": ~has,
+        "short_estimation": _spread(short, has, False),
+        "thin_trading": _spread(np.nan_to_num(est["zero_share"]) >= THIN_TRADING_SHARE, has, False),
+        "confounded": _spread(_confounded(rows, col0, lo, hi), has, False),
+        "gap_in_window": _spread(per_window.pop("gap"), has, False),
+        "date_only": events["rule"].str.starts_with("date_only").to_numpy(),
+    }
+    return Measured(has, flags, est, per_day, per_window, ranks)
+
+
+def _rows(tickers: pl.Series, known: list[str]) -> np.ndarray:
+    """Row of each ticker in `known`, -1 when absent or null."""
+    return (
+        tickers.replace_strict(known, range(len(known)), default=-1, return_dtype=pl.Int64)
+        .fill_null(-1)
+        .to_numpy()
+    )
+
+
+def _spread(values: np.ndarray, mask: np.ndarray, fill=np.nan) -> np.ndarray:
+    """values (one per True in mask) placed in a full-length array, `fill` elsewhere."""
+    full = np.full(len(mask), fill, dtype=np.asarray(values).dtype)
+    full[mask] = values
+    return full
+
+
+def _window_sums(values: np.ndarray, rows: np.ndarray, start: np.ndarray, stop: np.ndarray):
+    """Sum of values[row, start:stop] for each event, from row-wise prefix sums."""
+    prefix = np.zeros((values.shape[0], values.shape[1] + 1))
+    np.cumsum(values, axis=1, out=prefix[:, 1:])
+    return prefix[rows, stop] - prefix[rows, start]
+
+
+def estimation_sums(
+    panel: Panel, market: np.ndarray, rows: np.ndarray, col0: np.ndarray, estimation
+) -> dict[str, np.ndarray]:
+    """Sums over each event's estimation window, on days where stock and market returns exist.
+
+    n, sr, sm, srm, srr, smm (returns); zeros (days with a zero return or zero volume);
+    nv, sv, svv (ln(1 + volume), centred per ticker); and lv0 (centred ln volume on day 0).
+    """
+    start, stop = col0 + estimation[0], col0 + estimation[1] + 1
+    ok = ~np.isnan(panel.ret) & ~np.isnan(market)
+    r = np.where(ok, panel.ret, 0.0)
+    m = np.where(ok, market, 0.0)
+    has_volume = ~np.isnan(panel.log_volume)
+    centre = np.nansum(panel.log_volume, axis=1, keepdims=True) / np.maximum(
+        has_volume.sum(axis=1, keepdims=True), 1
+    )
+    v = np.where(has_volume, panel.log_volume - centre, 0.0)
+    terms = {
+        "n": lambda: ok,
+        "sr": lambda: r,
+        "sm": lambda: m,
+        "srm": lambda: r * m,
+        "srr": lambda: r * r,
+        "smm": lambda: m * m,
+        "zeros": lambda: ok & ((r == 0) | (panel.log_volume == 0)),
+        "nv": lambda: has_volume,
+        "sv": lambda: v,
+        "svv": lambda: v * v,
+    }
+    with ThreadPoolExecutor(_THREADS) as pool:  # cumsum releases the GIL
+        sums = dict(
+            zip(
+                terms,
+                pool.map(lambda term: _window_sums(term(), rows, start, stop), terms.values()),
+                strict=True,
+            )
+        )
+    sums["lv0"] = np.where(has_volume[rows, col0], v[rows, col0], np.nan)
+    return sums
+
+
+def fit_model(sums: dict[str, np.ndarray], model: str) -> dict[str, np.ndarray]:
+    """alpha, beta, sigma, df and the pieces of the forecast-error variance, per event.
+
+    sigma^2 = SSR / df with df = n - 2 (market model) or n - 1 (the other two models).
+    The variance of an abnormal return on a day with market return m is
+    sigma^2 * (1 + fec_const / n + fec_slope * (m - market_mean)^2 / market_ssd).
+    """
+    n, sr, sm, srm, srr, smm = (sums[k] for k in ("n", "sr", "sm", "srm", "srr", "smm"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        market_mean = sm / n
+        market_ssd = smm - sm * sm / n
+        if model == "market":
+            sxy = srm - sr * sm / n
+            beta = sxy / market_ssd
+            alpha = sr / n - beta * market_mean
+            ssr = srr - sr * sr / n - beta * sxy
+            df, fec_const, fec_slope = n - 2, 1.0, 1.0
+        elif model == "market_adjusted":
+            alpha, beta = np.zeros_like(n), np.ones_like(n)
+            se = sr - sm
+            ssr = srr - 2 * srm + smm - se * se / n
+            df, fec_const, fec_slope = n - 1, 0.0, 0.0
+        else:
+            alpha, beta = sr / n, np.zeros_like(n)
+            ssr = srr - sr * sr / n
+            df, fec_const, fec_slope = n - 1, 1.0, 0.0
+        sigma = np.where(df > 0, np.sqrt(np.maximum(ssr, 0) / df), np.nan)
+        mean_v = sums["sv"] / sums["nv"]
+        sd_v = np.sqrt((sums["svv"] - sums["sv"] * mean_v) / (sums["nv"] - 1))
+        abnormal_volume = np.where(sd_v > 0, (sums["lv0"] - mean_v) / sd_v, np.nan)
+        zero_share = sums["zeros"] / n
+    return {
+        "alpha": alpha,
+        "beta": beta,
+        "sigma": sigma,
+        "df": np.where(df > 0, df, np.nan),
+        "market_mean": market_mean,
+        "market_ssd": market_ssd,
+        "fec_const": fec_const,
+        "fec_slope": fec_slope,
+        "abnormal_volume": abnormal_volume,
+        "zero_share": zero_share,
+    }
+
+
+def abnormal_returns(
+    panel: Panel,
+    market: np.ndarray,
+    rows: np.ndarray,
+    bench_row: np.ndarray,
+    col0: np.ndarray,
+    est: dict[str, np.ndarray],
+    settings: StudySettings,
+) -> dict[str, np.ndarray]:
+    """Per event and span day (events x days): returns, AR and its variance, and the CAR path
+    from the first span day with its variance (MacKinlay 1997, "Measuring and Analyzing
+    Abnormal Returns")."""
+    first, last = settings.span
+    start = col0 + first
+    stock_windows = np.lib.stride_tricks.sliding_window_view(panel.ret, last - first + 1, axis=1)
+    ret = stock_windows[rows, start]
+    mkt = np.lib.stride_tricks.sliding_window_view(market, last - first + 1)[start]
+    bench = np.full_like(ret, np.nan)
+    with_bench = bench_row >= 0
+    bench[with_bench] = stock_windows[bench_row[with_bench], start[with_bench]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ar = mkt * -est["beta"][:, None]
+        ar -= est["alpha"][:, None]
+        ar += ret
+        deviation = mkt - est["market_mean"][:, None]
+        ar_var = _car_variance(est, 1, deviation)
+        valid = ~np.isnan(ar)
+        car_days = np.cumsum(valid, axis=1, dtype=np.int32)
+        car = np.cumsum(np.where(valid, ar, 0.0), axis=1)
+        deviation[~valid] = 0.0
+        dm = np.cumsum(deviation, axis=1, out=deviation)
+        car_var = _car_variance(est, car_days, dm)
+    no_days = car_days == 0
+    car[no_days] = np.nan
+    car_var[no_days] = np.nan
+    return {
+        "ret": ret,
+        "market_return": mkt,
+        "benchmark_return": bench,
+        "ar": ar,
+        "ar_var": ar_var,
+        "car": car,
+        "car_var": car_var,
+        "car_days": car_days,
+        "dm": dm,
+    }
+
+
+def _car_variance(est: dict[str, np.ndarray], days, dm: np.ndarray) -> np.ndarray:
+    """Variance of a sum of `days` ARs whose market returns sum to `dm` above the estimation
+    mean: sigma^2 (L2 + fec_const L2^2 / L1 + fec_slope dm^2 / market_ssd) (MacKinlay 1997)."""
+    s2 = est["sigma"] ** 2
+    per_day = s2[:, None]
+    per_day_squared = (s2 * est["fec_const"] / est["n"])[:, None]
+    per_dm_squared = (s2 * est["fec_slope"] / est["market_ssd"])[:, None]
+    return days * (per_day + per_day_squared * days) + per_dm_squared * dm * dm
+
+
+def window_cars(
+    per_day: dict[str, np.ndarray], est: dict[str, np.ndarray], settings: StudySettings
+) -> dict[str, np.ndarray]:
+    """CAR, its variance, valid days, t and p per event and window (events x windows), and
+    `gap`: a missing stock or market return inside any window."""
+    first = settings.span[0]
+    missing = np.cumsum(np.isnan(per_day["ret"]) | np.isnan(per_day["market_return"]), axis=1)
+    car_through = np.where(per_day["car_days"] > 0, per_day["car"], 0.0)
+    shape = (len(car_through), len(settings.windows))
+    car, days, dm, gaps = np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape)
+    for j, (start, end) in enumerate(settings.windows):
+        for out, cumulative in (
+            (car, car_through),
+            (days, per_day["car_days"]),
+            (dm, per_day["dm"]),
+            (gaps, missing),
+        ):
+            out[:, j] = cumulative[:, end - first]
+            if start > first:
+                out[:, j] -= cumulative[:, start - 1 - first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        car_var = _car_variance(est, days, dm)
+        car[days == 0] = np.nan
+        car_var[days == 0] = np.nan
+        t = car / np.sqrt(car_var)
+    return {
+        "car": car,
+        "car_var": car_var,
+        "days": days.astype(np.int32),
+        "t": t,
+        "p": 2 * special.stdtr(est["df"][:, None], -np.abs(t)),
+        "gap": (gaps > 0).any(axis=1),
+    }
+
+
+def rank_and_sign_pass(
+    panel: Panel,
+    market: np.ndarray,
+    rows: np.ndarray,
+    col0: np.ndarray,
+    est: dict[str, np.ndarray],
+    settings: StudySettings,
+) -> dict:
+    """One pass over every in-sample event's estimation and span days, in cache-sized chunks.
+
+    Gives each event's share of positive estimation-window ARs (generalized sign test, Cowan 1992),
+    the mean centred rank per relative day (rank test, Corrado 1989, ranks scaled by
+    1 / (valid days + 1) as in Corrado & Zivney 1992), and the mean cross-correlation of the
+    estimation-window ARs (Kolari & Pynnonen 2010).
+    """
+    (est_start, est_end), (first, last) = settings.estimation, settings.span
+    days = np.arange(est_start, last + 1)
+    n_est = est_end - est_start + 1
+    gap = (days > est_end) & (days < first)
+    stock_windows = np.lib.stride_tricks.sliding_window_view(panel.ret, len(days), axis=1)
+    market_windows = np.lib.stride_tricks.sliding_window_view(market, len(days))
+
+    positive_share = np.full(len(col0), np.nan)
+
+    def one_chunk(chunk: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+        start = col0[chunk] + est_start
+        ar = market_windows[start]
+        ar *= -est["beta"][chunk, None]
+        ar -= est["alpha"][chunk, None]
+        ar += stock_windows[rows[chunk], start]
+        ar[:, gap] = np.nan
+        missing = np.isnan(ar)
+        estimation_ar, valid = ar[:, :n_est], ~missing[:, :n_est]
+        valid_days = valid.sum(axis=1)
+        positive_share[chunk] = np.count_nonzero(estimation_ar > 0, axis=1) / valid_days
+        return (
+            *_standardized_sum(np.where(valid, estimation_ar, 0.0), valid, valid_days),
+            *centred_rank_sums(ar, missing),
+        )
+
+    sample = np.flatnonzero(est["in_sample"])
+    chunks = np.array_split(sample, max(1, -(-len(sample) // _CHUNK)))
+    with ThreadPoolExecutor(_THREADS) as pool:  # numpy releases the GIL in these loops
+        parts = list(pool.map(one_chunk, chunks))
+    corr_sum, corr_events, rank_sum, rank_n = (sum(p[k] for p in parts) for k in range(4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_correlation = (corr_sum @ corr_sum - corr_events) / (corr_events * (corr_events - 1))
+        mean_rank = rank_sum / rank_n
+    return {
+        "positive_share": positive_share,
+        "day": days[~gap],
+        "n": rank_n[~gap],
+        "mean_centred_rank": mean_rank[~gap],
+        "mean_correlation": float(mean_correlation) if corr_events > 1 else float("nan"),
+    }
+
+
+def _standardized_sum(
+    values: np.ndarray, valid: np.ndarray, valid_days: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Sum over rows of each row's deviations from its mean (valid days; others are 0) scaled
+    to unit length, and the number of rows with a non-zero length."""
+    mean = values.sum(axis=1) / valid_days
+    centred = values - mean[:, None]
+    centred *= valid
+    length = np.sqrt(np.einsum("ij,ij->i", centred, centred))
+    weight = np.divide(1.0, length, out=np.zeros_like(length), where=length > 0)
+    return np.einsum("i,ij->j", weight, centred), int((length > 0).sum())
+
+
+def centred_rank_sums(
+    values: np.ndarray, missing: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: the sum over rows of (rank / (valid values in the row + 1) - 1/2), and how
+    many rows have a value there. Ranks are 1-based within each row, ties get their mean rank,
+    NaNs are missing. Values equal to 13 significant digits count as ties.
+
+    One integer sort per row: the order-preserving bits of each float with the column number in
+    the lowest bits, so the sorted keys give both the order and the column of every rank.
+    """
+    rows, cols = values.shape
+    missing = np.isnan(values) if missing is None else missing
+    bits = max(1, (cols - 1).bit_length())
+    low = (1 << bits) - 1
+    column = np.arange(cols, dtype=np.int64)
+    keys = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
+    keys ^= (keys >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    keys &= ~low
+    keys |= column
+    missing_keys = ((np.iinfo(np.int64).max >> bits) - column) << bits | column  # last, distinct
+    np.copyto(keys, missing_keys, where=missing)
+    keys.sort(axis=1)
+    valid_count = cols - missing.sum(axis=1)
+    rank = np.broadcast_to(column + 1.0, (rows, cols))
+    value = keys >> bits
+    tied = value[:, 1:] == value[:, :-1]
+    tie_rows = np.flatnonzero(tied.any(axis=1))
+    if len(tie_rows):
+        rank = rank.copy()
+        rank[tie_rows] = _mean_tied_ranks(tied[tie_rows])
+    centred = np.where(column < valid_count[:, None], rank, (valid_count + 1.0)[:, None] / 2)
+    centred *= (1 / (valid_count + 1.0))[:, None]
+    centred -= 0.5
+    return (
+        np.bincount((keys & low).ravel(), weights=centred.ravel(), minlength=cols),
+        rows - missing.sum(axis=0, dtype=np.float64),
+    )
+
+
+def _mean_tied_ranks(tied: np.ndarray) -> np.ndarray:
+    """1-based ranks of sorted positions, averaged over runs where tied[:, k] joins k and k+1."""
+    rows, cols = tied.shape[0], tied.shape[1] + 1
+    position = np.arange(cols)
+    starts = np.ones((rows, cols), dtype=bool)
+    starts[:, 1:] = ~tied
+    ends = np.ones((rows, cols), dtype=bool)
+    ends[:, :-1] = ~tied
+    run_start = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
+    run_start_reversed = np.maximum.accumulate(np.where(ends[:, ::-1], position, 0), axis=1)
+    run_end = (cols - 1 - run_start_reversed)[:, ::-1]
+    return (run_start + run_end) / 2 + 1
+
+
+def _confounded(rows: np.ndarray, col0: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """True where another event of the same ticker has day 0 within days lo..hi of this one."""
+    key = rows.astype(np.int64) << 32 | col0
+    ordered = np.sort(key)
+    inside = np.searchsorted(ordered, key + hi, "right") - np.searchsorted(
+        ordered, key + lo, "left"
+    )
+    return inside - (lo <= 0 <= hi) > 0
+
+
+# -- storing and shaping results -------------------------------------------------------------
+
+
+def _store(con, events: pl.DataFrame, measured: Measured, settings: StudySettings) -> None:
+    """Replace the stored study with this one (the caller holds the transaction)."""
+    sql.run(con, "study/clear")
+    est, per_day, per_window = measured.per_event, measured.per_day, measured.per_window
+    keys = np.flatnonzero(measured.has_prices).astype(np.int32)
+    first, last = settings.span
+    _insert(
+        con,
+        "study_events",
+        events.select(_EVENT_COLUMNS).with_columns(
+            pl.Series("event_key", np.arange(len(events), dtype=np.int32)),
+            *(pl.Series(flag, values) for flag, values in measured.flags.items()),
+        ),
+    )
+    _insert(
+        con,
+        "study_abnormal_returns",
+        {
+            "event_key": np.repeat(keys, last - first + 1),
+            "day": np.tile(np.arange(first, last + 1, dtype=np.int32), len(keys)),
+            **{k: per_day[k].ravel() for k in _PER_DAY},
+        },
+    )
+    _insert(
+        con,
+        "study_cars",
+        {
+            "event_key": np.repeat(keys, len(settings.windows)),
+            "window_start": np.tile(np.int32([s for s, _ in settings.windows]), len(keys)),
+            "window_end": np.tile(np.int32([e for _, e in settings.windows]), len(keys)),
+            **{k: per_window[k].ravel() for k in ("days", "car", "car_var", "t", "p")},
+        },
+    )
+    ranks = measured.ranks.result()
+    est = {**est, "positive_share": ranks["positive_share"]}
+    _insert(
+        con,
+        "study_estimates",
+        {"event_key": keys, "estimation_days": est["n"], **{k: est[k] for k in _ESTIMATES}},
+    )
+    _insert(con, "study_rank_days", {k: ranks[k] for k in ("day", "n", "mean_centred_rank")})
+    _insert(
+        con,
+        "study_settings",
+        {
+            "model": [settings.model],
+            "returns": [settings.returns],
+            "estimation_start": [settings.estimation[0]],
+            "estimation_end": [settings.estimation[1]],
+            "min_estimation_days": [settings.min_estimation_days],
+            "windows": [",".join(map(window_label, settings.windows))],
+            "market": [settings.market],
+            "benchmark": [settings.benchmark],
+            "events": [len(events)],
+            "kp_mean_correlation": [ranks["mean_correlation"]],
+        },
+    )
+
+
+_EVENT_COLUMNS = (
+    "event_id",
+    "ticker",
+    "company",
+    "status",
+    "published_at",
+    "published_date",
+    "event_date",
+    "rule",
+    "market",
+    "benchmark",
+)
+_ESTIMATES = (
+    "in_sample",
+    "alpha",
+    "beta",
+    "sigma",
+    "df",
+    "market_mean",
+    "market_ssd",
+    "positive_share",
+    "zero_share",
+    "abnormal_volume",
+)
+_PER_DAY = ("ret", "market_return", "benchmark_return", "ar", "ar_var", "car", "car_var")
+_STUDY_TABLES = (
+    "study_settings",
+    "study_events",
+    "study_estimates",
+    "study_abnormal_returns",
+    "study_cars",
+    "study_rank_days",
+    "study_aar",
+    "study_caar",
+)
+_INPUT_TABLES = ("study_sessions", "study_tickers")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict | pl.DataFrame) -> None:
+    """Append columns (arrays or a frame) to a study table, matched by name."""
+    if table not in _STUDY_TABLES + _INPUT_TABLES:
+        raise ValueError(f"not a study table: {table}")
+    frame = (
+        columns if isinstance(columns, pl.DataFrame) else pl.DataFrame(columns, nan_to_null=True)
+    )
+    con.register("study_input", con.from_arrow(frame))  # Arrow C stream: no copy, no pyarrow
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM study_input")
+    finally:
+        con.unregister("study_input")
+
+
+def _floats(values) -> np.ndarray:
+    """A fetched numeric column as float64 with NaN for NULL."""
+    return np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
+
+
+def _days(dates: pl.Series) -> np.ndarray:
+    return dates.to_numpy().astype("datetime64[D]")
+
+
+def _fetch_frame(cursor: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    columns = cursor.fetchnumpy()
+    return pl.DataFrame(
+        {
+            name: _floats(values) if np.ma.isMaskedArray(values) else values
+            for name, values in columns.items()
+        }
+    ).fill_nan(None)
+
+
+_P_VALUES = {  # statistic: (its p-value column, distribution)
+    "t_csect": ("p_csect", "t"),
+    "patell_z": ("p_patell", "normal"),
+    "bmp_t": ("p_bmp", "t"),
+    "kp_t": ("p_kp", "t"),
+    "sign_z": ("p_sign", "normal"),
+    "gsign_z": ("p_gsign", "normal"),
+    "rank_z": ("p_rank", "normal"),
+}
+
+
+def _with_p_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add a two-sided p_<test> after each statistic: Student t(n - 1) or standard normal."""
+    columns = []
+    for name in frame.columns:
+        columns.append(frame[name])
+        if name in _P_VALUES:
+            p_name, distribution = _P_VALUES[name]
+            stat = frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            if distribution == "t":
+                p = 2 * special.stdtr(frame["n"].to_numpy() - 1.0, -np.abs(stat))
+            else:
+                p = 2 * special.ndtr(-np.abs(stat))
+            columns.append(pl.Series(p_name, p).fill_nan(None))
+    return pl.DataFrame(columns)
+
+
+def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySettings):
+    est, has = measured.per_event, measured.has_prices
+    day0 = -settings.span[0]
+    per_event = {
+        "alpha": est["alpha"],
+        "beta": est["beta"],
+        "sigma": est["sigma"],
+        "estimation_days": est["n"],
+        "ar_0": measured.per_day["ar"][:, day0],
+        "market_return_0": measured.per_day["market_return"][:, day0],
+        "benchmark_return_0": measured.per_day["benchmark_return"][:, day0],
+        "abnormal_volume_0": est["abnormal_volume"],
+    }
+    for j, window in enumerate(settings.windows):
+        for stat in ("car", "t", "p"):
+            per_event[f"{stat}_{window_suffix(window)}"] = measured.per_window[stat][:, j]
+    flags = pl.concat_str(
+        [pl.when(pl.lit(pl.Series(measured.flags[f]))).then(pl.lit(f)) for f in FLAGS],
+        separator=";",
+        ignore_nulls=True,
+    )
+    return (
+        events.select(_EVENT_COLUMNS)
+        .with_columns(
+            *(pl.Series(name, _spread(values, has)) for name, values in per_event.items()),
+            flags.alias("flags"),
+        )
+        .fill_nan(None)
+        .with_columns(pl.col("estimation_days").cast(pl.Int32))
+    )
+
+
+def _path_frame(events: pl.DataFrame, measured: Measured, settings: StudySettings):
+    first, last = settings.span
+    keys = np.flatnonzero(measured.has_prices)
+    return pl.DataFrame(
+        {
+            "event_id": events["event_id"].gather(np.repeat(keys, last - first + 1)),
+            "day": np.tile(np.arange(first, last + 1, dtype=np.int32), len(keys)),
+            **{
+                k: measured.per_day[k].ravel()
+                for k in ("ret", "market_return", "benchmark_return", "ar", "car", "car_var")
+            },
+        }
+    ).fill_nan(None)
