@@ -100,29 +100,42 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
     )
     predicted = pl.concat([direct, parents]).unique(["article_id", "company_id"])
 
-    hits = predicted.join(
-        gold.select("article_id", "company_id"), on=["article_id", "company_id"], how="semi"
-    )
+    hits = predicted.join(gold, on=["article_id", "company_id"], how="semi")
     found_gold = gold.join(
         predicted.select("article_id", "company_id", pl.lit(True).alias("found")),
         on=["article_id", "company_id"],
         how="left",
     ).with_columns(pl.col("found").fill_null(False))
-    source_of = items.select("article_id", "source")
-    pred_by_source = predicted.join(source_of, on="article_id").group_by("source").len("predicted")
-    hit_by_source = hits.join(source_of, on="article_id").group_by("source").len("correct")
+    # every article counts for its source and for "all sources"
+    source_of = pl.concat(
+        [
+            items.select("article_id", "source"),
+            items.select("article_id", pl.lit("all sources").alias("source")),
+        ]
+    )
+
+    def per_source(frame: pl.DataFrame, *aggs: pl.Expr) -> pl.DataFrame:
+        return (
+            frame.select(pl.exclude("source"))
+            .join(source_of, on="article_id")
+            .group_by("source")
+            .agg(*aggs)
+        )
+
     rows = (
-        items.group_by("source")
-        .len("items")
+        per_source(items, pl.len().alias("items"))
         .join(
-            labels.group_by("source").agg(
-                pl.len().alias("labels"), pl.col("company_id").is_null().sum().alias("unmapped")
+            per_source(
+                labels,
+                pl.len().alias("labels"),
+                pl.col("company_id").is_null().sum().alias("unmapped"),
             ),
             on="source",
             how="left",
         )
         .join(
-            found_gold.group_by("source").agg(
+            per_source(
+                found_gold,
                 pl.len().alias("gold"),
                 pl.col("found").sum().alias("gold_found"),
                 pl.col("supported").sum().alias("supported"),
@@ -131,8 +144,8 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
             on="source",
             how="left",
         )
-        .join(pred_by_source, on="source", how="left")
-        .join(hit_by_source, on="source", how="left")
+        .join(per_source(predicted, pl.len().alias("predicted")), on="source", how="left")
+        .join(per_source(hits, pl.len().alias("correct")), on="source", how="left")
         .fill_null(0)
         .with_columns(
             (pl.col("correct") / pl.col("predicted")).alias("precision"),
@@ -147,7 +160,7 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
                 / (pl.col("precision") + pl.col("recall"))
             ).alias("f1")
         )
-        .sort("source")
+        .sort(pl.col("source") == "all sources", "source")
     )
     if show:
         _show_errors(items, predicted, found_gold, hits, company_ticker, show)
