@@ -702,7 +702,11 @@ def _add_brands(
         pl.col("owner_id").alias("company_id"),
         "kind",
         pl.lit("curated").alias("source"),
-        pl.col("reason").alias("note"),
+        # a brand or former name says so ("brand/product of Apple Inc. (AAPL)"); a short name
+        # needs no explaining
+        pl.when(pl.col("kind").is_in(["brand", "former_name"]))
+        .then(pl.col("reason").str.replace(r";.*$", ""))
+        .alias("note"),
     )
     owner_info = companies.select(
         pl.col("company_id").alias("owner_id"),
