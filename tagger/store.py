@@ -16,7 +16,7 @@ from tagger import sql
 from tagger.errors import StoreError
 from tagger.paths import QUERIES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_PATH = "tagger.duckdb"
 
 

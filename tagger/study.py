@@ -9,6 +9,7 @@ convention (df, ddof, variance correction) is in docs/conventions.md with its so
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -82,13 +83,17 @@ class StudySettings:
 @dataclass(frozen=True)
 class StudyResult:
     """Frames of one study: `events` (one row per event), `aar` (per day), `caar` (per window),
-    `path` (per event and day: AR, CAR from the first span day, its variance)."""
+    and `path` (per event and day: returns, AR, CAR from the first span day and its variance)."""
 
     settings: StudySettings
     events: pl.DataFrame
     aar: pl.DataFrame
     caar: pl.DataFrame
-    path: pl.DataFrame = field(repr=False)
+    _measured: "Measured" = field(repr=False)
+
+    @cached_property
+    def path(self) -> pl.DataFrame:
+        return _path_frame(self.events, self._measured, self.settings)
 
     def write_csvs(self, folder: str | Path) -> list[Path]:
         """Write events.csv, aar.csv and caar.csv into `folder`; returns their paths."""
@@ -158,8 +163,8 @@ def run_study(
         measured = _measure(events, panel, tickers, settings, background)
         with store.transaction(con):
             _store(con, events, measured, settings)
-            aar = _with_p_values(_fetch_frame(sql.run(con, "study/aar")))
-            caar = _with_p_values(_fetch_frame(sql.run(con, "study/caar")))
+            aar = _with_p_values(_frame(con, "study/aar"))
+            caar = _with_p_values(_frame(con, "study/caar"))
             _insert(con, "study_aar", aar)
             _insert(con, "study_caar", caar)
     return StudyResult(
@@ -167,7 +172,7 @@ def run_study(
         _events_frame(events, measured, settings),
         aar,
         caar,
-        _path_frame(events, measured, settings),
+        measured,
     )
 
 
@@ -239,7 +244,7 @@ def _load_panel(
     day0 = events["event_date"].drop_nulls()
     if len(day0) == 0:
         return Panel(0, np.full((len(tickers), 1), np.nan), np.full((len(tickers), 1), np.nan))
-    idx = cal.index_of(_days(day0))
+    idx = cal.index_of(day0.to_numpy())
     first = int(idx.min()) + settings.estimation[0]
     last = int(idx.max()) + settings.span[1]
     lo, hi = max(first - 1, 0), min(last, len(cal.sessions) - 1)
@@ -251,14 +256,14 @@ def _load_panel(
     sql.run(con, "study/inputs")
     _insert(con, "study_sessions", study_sessions)
     _insert(con, "study_tickers", study_tickers)
-    rows = sql.run(con, "study/returns", log_returns=settings.returns == "log").fetchnumpy()
+    rows = _frame(con, "study/returns", log_returns=settings.returns == "log")
+    rows = rows.filter(pl.col("idx") >= first)
     width = last - first + 1
-    keep = rows["idx"] >= first
-    cell = rows["ticker_id"][keep].astype(np.int64) * width + rows["idx"][keep] - first
+    cell = rows["ticker_id"].cast(pl.Int64).to_numpy() * width + rows["idx"].to_numpy() - first
     ret = np.full(len(tickers) * width, np.nan)
     log_volume = np.full(len(tickers) * width, np.nan)
-    ret[cell] = _floats(rows["ret"])[keep]
-    log_volume[cell] = _floats(rows["log_volume"])[keep]
+    ret[cell] = rows["ret"].to_numpy()
+    log_volume[cell] = rows["log_volume"].to_numpy()
     return Panel(first, ret.reshape(-1, width), log_volume.reshape(-1, width))
 
 
@@ -289,7 +294,9 @@ def _measure(
     bench_row = _rows(events["benchmark"], tickers)
     col0 = np.full(len(events), -1)
     dated = events["event_date"].is_not_null().to_numpy()
-    col0[dated] = sessions.nyse().index_of(_days(events["event_date"].drop_nulls())) - panel.first
+    col0[dated] = (
+        sessions.nyse().index_of(events["event_date"].drop_nulls().to_numpy()) - panel.first
+    )
     has = (ticker_row >= 0) & (col0 >= 0)
     market = panel.ret[tickers.index(settings.market)]
 
@@ -763,23 +770,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict | pl.DataF
         con.unregister("study_input")
 
 
-def _floats(values) -> np.ndarray:
-    """A fetched numeric column as float64 with NaN for NULL."""
-    return np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
-
-
-def _days(dates: pl.Series) -> np.ndarray:
-    return dates.to_numpy().astype("datetime64[D]")
-
-
-def _fetch_frame(cursor: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    columns = cursor.fetchnumpy()
-    return pl.DataFrame(
-        {
-            name: _floats(values) if np.ma.isMaskedArray(values) else values
-            for name, values in columns.items()
-        }
-    ).fill_nan(None)
+def _frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
+    """The result of query `name` as a polars frame, through the Arrow C stream (no pyarrow)."""
+    return pl.DataFrame(con.sql(sql.load(name), params=params or None))
 
 
 _P_VALUES = {  # statistic: (its p-value column, distribution)

@@ -1,0 +1,510 @@
+"""The event study against independent numpy/scipy computations on the bundled real prices."""
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import polars as pl
+import pytest
+import scipy.stats as st
+
+from tagger import sql, store, study
+from tagger.errors import InputError
+from tagger.events import events_from_articles, events_from_csv
+from tagger.paths import DATA
+
+PRICES = DATA / "prices" / "prices.parquet"
+TOL = {"rtol": 1e-9, "atol": 1e-12}
+WINDOWS = study.DEFAULT_WINDOWS
+SPAN = np.arange(-5, 6)
+# Real events, one per ticker and at least a month apart: complete prices around each.
+EVENTS = [
+    ("AAPL", date(2024, 5, 3)),
+    ("NVDA", date(2024, 8, 29)),
+    ("MSFT", date(2023, 10, 25)),
+    ("TSLA", date(2024, 10, 24)),
+    ("AMZN", date(2024, 2, 2)),
+    ("META", date(2024, 4, 25)),
+    ("JPM", date(2024, 1, 12)),
+    ("KO", date(2023, 7, 26)),
+    ("BA", date(2024, 1, 8)),
+    ("NFLX", date(2024, 7, 19)),
+    ("INTC", date(2024, 8, 2)),
+    ("LMT", date(2024, 10, 22)),
+    ("UNH", date(2024, 4, 16)),
+    ("WMT", date(2025, 2, 20)),
+    ("NVDA", date(2025, 1, 27)),
+    ("AAPL", date(2025, 4, 4)),
+    ("GS", date(2025, 4, 14)),
+    ("CRM", date(2024, 5, 30)),
+    ("PLTR", date(2025, 2, 4)),
+    ("CVS", date(2024, 8, 7)),
+]
+
+
+def load_prices(path) -> object:
+    con = store.connect(path)
+    con.execute(
+        "INSERT INTO prices SELECT ticker, date, open, high, low, close, adj_close, volume, "
+        "'bundled', now() FROM read_parquet($path)",
+        {"path": str(PRICES)},
+    )
+    return con
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    return load_prices(tmp_path_factory.mktemp("study") / "t.duckdb")
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """Independent returns: adj_close per ticker on the file's dates (the SPY calendar)."""
+    prices = pl.read_parquet(PRICES)
+    wide = prices.pivot(on="ticker", index="date", values="adj_close").sort("date")
+    level = wide.drop("date").to_numpy()
+    returns = np.full_like(level, np.nan)
+    returns[1:] = level[1:] / level[:-1] - 1
+    volume = prices.pivot(on="ticker", index="date", values="volume").sort("date")
+    names = wide.drop("date").columns
+    dates = wide["date"].to_list()
+    return {
+        "dates": dates,
+        "ret": dict(zip(names, returns.T, strict=True)),
+        "log_ret": dict(zip(names, np.log1p(returns).T, strict=True)),
+        "volume": dict(zip(names, volume.drop("date").to_numpy().T, strict=True)),
+    }
+
+
+def events_frame(rows=EVENTS, **extra) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "event_id": [f"{t}@{d}" for t, d in rows],
+            "ticker": [t for t, _ in rows],
+            "published_date": [d for _, d in rows],
+            **extra,
+        }
+    )
+
+
+def reference_market_model(r, m, t0, estimation=(-250, -11)):
+    """MacKinlay (1997) in matrix form: OLS by lstsq, V = sigma^2 (I + X*(X'X)^-1 X*')."""
+    est = t0 + np.arange(estimation[0], estimation[1] + 1)
+    x = np.column_stack([np.ones(len(est)), m[est]])
+    coef, *_ = np.linalg.lstsq(x, r[est], rcond=None)
+    resid = r[est] - x @ coef
+    n = len(est)
+    sigma2 = resid @ resid / (n - 2)
+    xs = np.column_stack([np.ones(len(SPAN)), m[t0 + SPAN]])
+    ar = r[t0 + SPAN] - xs @ coef
+    v = sigma2 * (np.eye(len(SPAN)) + xs @ np.linalg.inv(x.T @ x) @ xs.T)
+    cars = {}
+    for w in WINDOWS:
+        g = np.isin(SPAN, range(w[0], w[1] + 1)).astype(float)
+        car, var = g @ ar, g @ v @ g
+        t = car / np.sqrt(var)
+        cars[w] = (car, var, t, 2 * st.t.sf(abs(t), n - 2))
+    return {
+        "alpha": coef[0],
+        "beta": coef[1],
+        "sigma": np.sqrt(sigma2),
+        "n": n,
+        "resid": resid,
+        "ar": ar,
+        "sar": ar / np.sqrt(np.diag(v)),
+        "cars": cars,
+        "path_var": np.array(
+            [np.ones(k + 1) @ v[: k + 1, : k + 1] @ np.ones(k + 1) for k in SPAN + 5]
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def result(con):
+    return study.run_study(con, events_frame())
+
+
+@pytest.fixture(scope="module")
+def reference(panel):
+    m = panel["ret"]["SPY"]
+    out = []
+    for ticker, day in EVENTS:
+        t0 = panel["dates"].index(day)
+        out.append(reference_market_model(panel["ret"][ticker], m, t0) | {"t0": t0})
+    return out
+
+
+def test_per_event_statistics_match_numpy(result, reference, panel):
+    ev = result.events
+    assert ev["event_id"].to_list() == [f"{t}@{d}" for t, d in EVENTS]
+    np.testing.assert_allclose(ev["alpha"], [r["alpha"] for r in reference], **TOL)
+    np.testing.assert_allclose(ev["beta"], [r["beta"] for r in reference], **TOL)
+    np.testing.assert_allclose(ev["sigma"], [r["sigma"] for r in reference], **TOL)
+    assert ev["estimation_days"].to_list() == [240] * len(EVENTS)
+    np.testing.assert_allclose(ev["ar_0"], [r["ar"][5] for r in reference], **TOL)
+    m = panel["ret"]["SPY"]
+    np.testing.assert_allclose(ev["market_return_0"], [m[r["t0"]] for r in reference], **TOL)
+    for w in WINDOWS:
+        suffix = study.window_suffix(w)
+        for k, stat in enumerate(("car", None, "t", "p")):
+            if stat:
+                expected = [r["cars"][w][k] for r in reference]
+                np.testing.assert_allclose(ev[f"{stat}_{suffix}"], expected, **TOL)
+    assert set(ev["flags"]) == {"date_only"}
+
+
+def test_car_path_and_its_variance_match_numpy(result, reference):
+    path = result.path.filter(pl.col("event_id") == "AAPL@2024-05-03").sort("day")
+    ref = reference[0]
+    assert path["day"].to_list() == list(SPAN)
+    np.testing.assert_allclose(path["ar"], ref["ar"], **TOL)
+    np.testing.assert_allclose(path["car"], np.cumsum(ref["ar"]), **TOL)
+    np.testing.assert_allclose(path["car_var"], ref["path_var"], **TOL)
+
+
+def test_abnormal_volume_is_log_volume_z_score(result, panel):
+    ticker, day = EVENTS[0]
+    t0 = panel["dates"].index(day)
+    lv = np.log1p(panel["volume"][ticker].astype(float))
+    est = lv[t0 - 250 : t0 - 10]
+    expected = (lv[t0] - est.mean()) / est.std(ddof=1)
+    assert result.events["abnormal_volume_0"][0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_cross_sectional_tests_match_numpy(result, reference):
+    n = len(reference)
+    df = np.array([r["n"] - 2 for r in reference])
+    patell_var = np.sum(df / (df - 2))
+    resid = np.array([r["resid"] for r in reference])
+    corr = np.corrcoef(resid)
+    r_bar = corr[~np.eye(n, dtype=bool)].mean()
+    kp = np.sqrt((1 - r_bar) / (1 + (n - 1) * r_bar))
+    p_hat = (resid > 0).mean(axis=1).mean()
+    combined = np.array([np.concatenate([r["resid"], r["ar"]]) for r in reference])
+    ranks = st.rankdata(combined, axis=1)
+    u_bar = (ranks / (combined.shape[1] + 1) - 0.5).mean(axis=0)
+    s_u = np.sqrt(np.mean(u_bar**2))
+
+    def check(row, values, standardized, rank_z):
+        assert row["n"] == n
+        np.testing.assert_allclose(row["t_csect"], st.ttest_1samp(values, 0).statistic, **TOL)
+        np.testing.assert_allclose(row["patell_z"], standardized.sum() / np.sqrt(patell_var), **TOL)
+        bmp = st.ttest_1samp(standardized, 0).statistic
+        np.testing.assert_allclose(row["bmp_t"], bmp, **TOL)
+        np.testing.assert_allclose(row["kp_t"], bmp * kp, **TOL)
+        w = (values > 0).sum()
+        np.testing.assert_allclose(row["sign_z"], (w - n / 2) / np.sqrt(n / 4), **TOL)
+        gsign = (w - n * p_hat) / np.sqrt(n * p_hat * (1 - p_hat))
+        np.testing.assert_allclose(row["gsign_z"], gsign, **TOL)
+        np.testing.assert_allclose(row["rank_z"], rank_z, **TOL)
+        np.testing.assert_allclose(row["p_csect"], 2 * st.t.sf(abs(row["t_csect"]), n - 1), **TOL)
+        np.testing.assert_allclose(row["p_patell"], 2 * st.norm.sf(abs(row["patell_z"])), **TOL)
+
+    aar = result.aar.sort("day")
+    assert aar["day"].to_list() == list(SPAN)
+    for k, row in enumerate(aar.iter_rows(named=True)):
+        ars = np.array([r["ar"][k] for r in reference])
+        np.testing.assert_allclose(row["aar"], ars.mean(), **TOL)
+        check(row, ars, np.array([r["sar"][k] for r in reference]), u_bar[240 + k] / s_u)
+
+    for row in result.caar.iter_rows(named=True):
+        w = (row["window_start"], row["window_end"])
+        cars = np.array([r["cars"][w][0] for r in reference])
+        scars = np.array([r["cars"][w][0] / np.sqrt(r["cars"][w][1]) for r in reference])
+        days = np.isin(SPAN, range(w[0], w[1] + 1))
+        rank_z = u_bar[240:][days].sum() / (np.sqrt(days.sum()) * s_u)
+        np.testing.assert_allclose(row["caar"], cars.mean(), **TOL)
+        check(row, cars, scars, rank_z)
+    assert result.caar["event_window"].to_list() == ["-5:5", "-1:1", "0:0", "0:1", "0:5"]
+
+
+@pytest.mark.parametrize("model", ["market_adjusted", "mean_adjusted"])
+def test_other_models_match_numpy(con, panel, model):
+    res = study.run_study(con, events_frame(EVENTS[:6]), model=model, returns="log")
+    m = panel["log_ret"]["SPY"]
+    for row, (ticker, day) in zip(res.events.iter_rows(named=True), EVENTS[:6], strict=True):
+        r = panel["log_ret"][ticker]
+        t0 = panel["dates"].index(day)
+        est = slice(t0 - 250, t0 - 10)
+        if model == "market_adjusted":
+            resid, expected_ar, fec = r[est] - m[est], r[t0] - m[t0], 0.0
+            assert (row["alpha"], row["beta"]) == (0.0, 1.0)
+        else:
+            resid, expected_ar, fec = r[est] - r[est].mean(), r[t0] - r[est].mean(), 1.0
+            assert row["beta"] == 0.0
+            assert row["alpha"] == pytest.approx(r[est].mean(), rel=1e-9)
+        sigma = np.std(resid, ddof=1)
+        assert row["sigma"] == pytest.approx(sigma, rel=1e-9)
+        assert row["ar_0"] == pytest.approx(expected_ar, rel=1e-9, abs=1e-12)
+        car = r[t0 - 1 : t0 + 2].sum() - (
+            m[t0 - 1 : t0 + 2].sum() if model == "market_adjusted" else 3 * r[est].mean()
+        )
+        var = sigma**2 * (3 + fec * 9 / 240)
+        assert row["car_m1_1"] == pytest.approx(car, rel=1e-9, abs=1e-12)
+        assert row["t_m1_1"] == pytest.approx(car / np.sqrt(var), rel=1e-9)
+        assert row["p_m1_1"] == pytest.approx(2 * st.t.sf(abs(car / np.sqrt(var)), 239), rel=1e-9)
+
+
+def test_textbook_case_by_hand(tmp_path):
+    """alpha, beta and the residuals are built in, so every number can be checked by hand."""
+    con = store.connect(tmp_path / "hand.duckdb")
+    from tagger.sessions import nyse
+
+    sessions = nyse().sessions
+    first = int(np.searchsorted(sessions, np.datetime64("2024-01-02")))
+    t = np.arange(40)
+    m = np.where(t % 2 == 0, 0.01, -0.01)
+    e = np.where((t // 2) % 2 == 0, 0.002, -0.002)
+    m[30], e[30] = 0.02, 0.05  # day 0: a 5% abnormal return
+    m[31], e[31] = -0.01, 0.0
+    r = 0.001 + 1.5 * m + e
+    volume = np.where(t % 2 == 0, 1000, 3000)
+    volume[30] = 10_000
+    for ticker, rets, vol in (("SPY", m, volume), ("XYZ", r, volume)):
+        con.register(
+            "rows",
+            {
+                "date": sessions[first : first + 40].astype("datetime64[s]"),
+                "adj_close": 100 * np.cumprod(1 + rets),
+                "volume": vol,
+            },
+        )
+        con.execute(
+            "INSERT INTO prices SELECT $t, date::DATE, NULL, NULL, NULL, NULL, adj_close, "
+            "volume, 'test', now() FROM rows",
+            {"t": ticker},
+        )
+    day0 = sessions[first + 30].astype(object)
+    res = study.run_study(
+        con,
+        pl.DataFrame({"event_id": ["x"], "ticker": ["XYZ"], "published_date": [day0]}),
+        estimation=(-24, -5),
+        min_estimation_days=20,
+        windows=[(0, 0), (0, 1)],
+    )
+    row = res.events.row(0, named=True)
+    sigma2 = 20 * 0.002**2 / 18  # SSR / (L - 2), L = 20
+    assert row["alpha"] == pytest.approx(0.001, abs=1e-12)
+    assert row["beta"] == pytest.approx(1.5, rel=1e-9)
+    assert row["sigma"] ** 2 == pytest.approx(sigma2, rel=1e-9)
+    assert row["ar_0"] == pytest.approx(0.05, rel=1e-9)
+    # market mean 0, sum of squared deviations 20 * 0.01^2 = 0.002
+    assert row["t_0_0"] == pytest.approx(0.05 / np.sqrt(sigma2 * (1 + 1 / 20 + 0.02**2 / 0.002)))
+    assert row["car_0_1"] == pytest.approx(0.05, rel=1e-9)
+    car_var = sigma2 * (2 + 2**2 / 20 + (0.02 - 0.01) ** 2 / 0.002)
+    assert row["t_0_1"] == pytest.approx(0.05 / np.sqrt(car_var), rel=1e-9)
+    low, high = np.log(1001), np.log(3001)
+    z = (np.log(10_001) - (low + high) / 2) / ((high - low) / 2 * np.sqrt(20 / 19))
+    assert row["abnormal_volume_0"] == pytest.approx(z, rel=1e-9)
+    assert row["market_return_0"] == pytest.approx(0.02, rel=1e-9)
+
+
+def test_flags_and_kept_events(tmp_path):
+    con = load_prices(tmp_path / "flags.duckdb")
+    # a missing price inside a window, and a thin estimation window
+    con.execute("DELETE FROM prices WHERE ticker = 'KO' AND date = '2024-03-13'")
+    con.execute(
+        "UPDATE prices SET volume = 0 WHERE ticker = 'PEP' AND date BETWEEN '2023-06-01' AND "
+        "'2023-08-15'"
+    )
+    events = pl.DataFrame(
+        {
+            "event_id": ["gap", "thin", "none", "early", "a", "b", "timed"],
+            "ticker": ["KO", "PEP", "NOPE", "AAPL", "MSFT", "MSFT", "JPM"],
+            "published_date": [
+                date(2024, 3, 12),
+                date(2024, 1, 10),
+                date(2024, 1, 10),
+                date(2021, 6, 1),
+                date(2024, 6, 3),
+                date(2024, 6, 5),
+                None,
+            ],
+            "published_at": [None] * 6 + [datetime(2024, 4, 12, 20, 30)],
+            "benchmark": ["XLP", "XLP", None, None, None, None, "XLF"],
+        }
+    )
+    res = study.run_study(con, events)
+    flags = dict(zip(res.events["event_id"], res.events["flags"], strict=True))
+    assert flags["gap"] == "gap_in_window;date_only"
+    assert flags["thin"] == "thin_trading;date_only"
+    assert flags["none"] == "no_prices;date_only"
+    assert flags["early"] == "short_estimation;date_only"
+    assert flags["a"] == flags["b"] == "confounded;date_only"
+    assert flags["timed"] == ""
+    timed = res.events.filter(pl.col("event_id") == "timed").row(0, named=True)
+    assert (timed["event_date"], timed["rule"]) == (date(2024, 4, 15), "after_close")
+    assert timed["benchmark_return_0"] is not None
+    # the day after the missing price has no return either (never compounded over the gap)
+    gap = res.path.filter(pl.col("event_id") == "gap").sort("day")
+    assert gap.filter(pl.col("ret").is_null())["day"].to_list() == [1, 2]
+    none = res.events.filter(pl.col("event_id") == "none").row(0, named=True)
+    assert none["alpha"] is None and none["car_0_1"] is None
+    # events without prices or with a short estimation window stay out of the tests
+    assert (res.aar["n"].max(), res.aar["n"].min()) == (5, 4)
+
+
+def test_store_is_replaced_not_duplicated_and_survives_a_failed_run(tmp_path, monkeypatch):
+    con = load_prices(tmp_path / "idem.duckdb")
+
+    def counts():
+        tables = ["study_events", "study_estimates", "study_abnormal_returns", "study_cars"]
+        return [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables] + [
+            con.execute("SELECT count(*) FROM study_aar").fetchone()[0]
+        ]
+
+    study.run_study(con, events_frame(EVENTS[:5]))
+    first = counts()
+    assert first == [5, 5, 55, 25, 11]
+    study.run_study(con, events_frame(EVENTS[:5]))
+    assert counts() == first
+
+    real_insert = study._insert
+
+    def failing_insert(con_, table, columns):
+        if table == "study_cars":
+            raise RuntimeError("disk full")
+        real_insert(con_, table, columns)
+
+    monkeypatch.setattr(study, "_insert", failing_insert)
+    with pytest.raises(RuntimeError):
+        study.run_study(con, events_frame(EVENTS[:8]))
+    assert counts() == first
+
+
+def test_user_queries_run_on_the_stored_study(con):
+    study.run_study(con, events_frame())
+    assert {"car_by_ticker", "event_reactions", "car_path", "study_summary"} <= set(sql.available())
+    rows = sql.run(con, "car_by_ticker", window="-1:1").fetchall()
+    assert {r[0] for r in rows} == {t for t, _ in EVENTS}
+    assert sum(r[1] for r in rows) == len(EVENTS)
+    path = sql.run(con, "car_path", event_id="AAPL@2024-05-03").fetchall()
+    assert [r[3] for r in path] == list(SPAN)
+    reactions = sql.run(con, "event_reactions", window="0:1").fetchall()
+    assert len(reactions) == len(EVENTS)
+    summary = sql.run(con, "study_summary").fetchall()
+    assert len(summary) == len(WINDOWS)
+
+
+def test_write_csvs(result, tmp_path):
+    paths = result.write_csvs(tmp_path / "out")
+    assert [p.name for p in paths] == ["events.csv", "aar.csv", "caar.csv"]
+    events = pl.read_csv(paths[0])
+    assert events.columns[:3] == ["event_id", "ticker", "company"]
+    assert {"car_m1_1", "t_m1_1", "p_m1_1", "alpha", "beta", "flags"} <= set(events.columns)
+    assert pl.read_csv(paths[1]).columns[:4] == ["day", "n", "aar", "t_csect"]
+    assert pl.read_csv(paths[2]).columns[:5] == [
+        "event_window",
+        "window_start",
+        "window_end",
+        "n",
+        "caar",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"model": "fama_french"}, "unknown model 'fama_french'"),
+        ({"returns": "excess"}, "unknown returns"),
+        ({"windows": [(-12, 1)]}, "overlaps the estimation window"),
+        ({"windows": [(2, 1)]}, "must run forwards"),
+        ({"estimation": (-11, -250)}, "estimation window -11:-250 must run forwards"),
+        ({"min_estimation_days": 500}, "min estimation days 500"),
+        ({"market": "NOPE"}, "market proxy NOPE has no prices"),
+    ],
+)
+def test_bad_options_give_one_clear_line(con, options, message):
+    with pytest.raises(InputError, match=message) as error:
+        study.run_study(con, events_frame(EVENTS[:1]), **options)
+    assert "\n" not in str(error.value)
+
+
+def test_window_parsing():
+    assert study.parse_windows("0:0, -1:1") == ((0, 0), (-1, 1))
+    assert study.parse_range("-250:-11") == (-250, -11)
+    with pytest.raises(InputError, match="not START:END"):
+        study.parse_windows("0-1")
+
+
+def test_rank_sums_match_scipy_with_ties_and_gaps():
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 6, (300, 40)).astype(float)
+    values[rng.random(values.shape) < 0.15] = np.nan
+    values[7] = np.nan
+    values[9, :5] = [-0.0, 0.0, 1e-300, -1e-300, 0.0]
+    sums, counts = study.centred_rank_sums(values)
+    ranks = st.rankdata(values, axis=1, nan_policy="omit")
+    valid = (~np.isnan(values)).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(sums, np.nansum(ranks / (valid + 1) - 0.5, axis=0), atol=1e-12)
+    np.testing.assert_array_equal(counts, (~np.isnan(values)).sum(axis=0))
+
+
+def test_events_from_csv(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "ticker,date,published_at,benchmark\n"
+        "aapl,2024-05-03,,xlk\n"
+        "MSFT,,2024-05-02T16:05:00-04:00,\n"
+        "MSFT,,2024-05-02 20:05:00,\n"
+        "AAPL,2024-05-03,,\n"
+    )
+    events = events_from_csv(path)
+    assert events["event_id"].to_list() == [
+        "AAPL@2024-05-03",
+        "MSFT@2024-05-02T20:05:00Z",
+        "MSFT@2024-05-02T20:05:00Z#2",
+        "AAPL@2024-05-03#2",
+    ]
+    assert events["benchmark"].to_list() == ["XLK", None, None, None]
+    assert events["published_at"][1] == events["published_at"][2]  # offset vs naive UTC
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("symbol,date\nAAPL,2024-05-03\n", "no 'ticker' column"),
+        ("ticker,when\nAAPL,2024-05-03\n", "no 'date' or 'published_at' column"),
+        ("ticker,date\nAAPL,2024-05-03\nMSFT,03/05/2024\n", "line 3: date '03/05/2024'"),
+        ("ticker,published_at\nAAPL,yesterday\n", "line 2: published_at 'yesterday'"),
+        ("ticker,date\n,2024-05-03\n", "line 2: empty ticker"),
+        ("event_id,ticker,date\nx,AAPL,2024-05-03\nx,MSFT,2024-05-03\n", "'x' appears more"),
+    ],
+)
+def test_bad_csv_gives_one_clear_line(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        events_from_csv(path)
+
+
+def test_events_from_articles(tmp_path):
+    con = store.connect(tmp_path / "articles.duckdb")
+    con.execute(
+        "INSERT INTO articles (article_id, body, published_at, published_date) VALUES "
+        "('a1', 'x', '2024-05-02 20:30:00+00', NULL), ('a2', 'y', NULL, '2024-05-03')"
+    )
+    con.execute(
+        "INSERT INTO entities (article_id, entity_idx, name, status, ticker, sector, "
+        "parent_ticker, relevance, role) VALUES "
+        "('a1', 0, 'Apple', 'listed', 'AAPL', 'Information Technology', NULL, 90, 'subject'),"
+        "('a1', 1, 'Microsoft', 'listed', 'MSFT', 'Technology', NULL, 30, 'mentioned'),"
+        "('a1', 2, 'Waymo', 'private', NULL, NULL, 'GOOGL', 70, 'subject'),"
+        "('a2', 0, 'SpaceX', 'private', NULL, NULL, NULL, 80, 'subject'),"
+        "('a2', 1, 'Acme', 'unresolved', NULL, NULL, NULL, 99, 'subject')"
+    )
+    events = events_from_articles(con)
+    assert events.select("event_id", "ticker", "status", "benchmark").rows() == [
+        ("a1:0", "AAPL", "listed", "XLK"),
+        ("a1:2", "GOOGL", "private", None),
+        ("a2:0", None, "private", None),
+    ]
+    assert events["published_at"][0] == datetime(2024, 5, 2, 20, 30, tzinfo=UTC)
+    assert len(events_from_articles(con, min_relevance=20)) == 4
+    con.execute(
+        "INSERT INTO prices SELECT ticker, date, open, high, low, close, adj_close, volume, "
+        "'bundled', now() FROM read_parquet($path) WHERE ticker IN ('AAPL', 'SPY', 'XLK')",
+        {"path": str(PRICES)},
+    )
+    res = study.run_study(con, events)
+    assert res.events["flags"].to_list() == ["", "no_prices", "no_prices;date_only"]
+    assert res.events["event_date"][0] == date(2024, 5, 3)
