@@ -40,6 +40,7 @@ ENTITY_COLUMNS = [
     "exchange",
     "cik",
     "sector",
+    "sector_etf",
     "parent_ticker",
     "relevance",
     "role",
@@ -266,6 +267,7 @@ def _with_status(entities: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         pl.col("exchange").alias("company_exchange"),
         pl.col("cik").alias("company_cik"),
         pl.col("sector").alias("company_sector"),
+        pl.col("sector_etf").alias("company_sector_etf"),
         pl.col("parent_ticker").alias("company_parent"),
         pl.col("reason").alias("company_reason"),
         "listed_from",
@@ -311,6 +313,7 @@ def _with_status(entities: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         pl.when(is_listed).then(pl.col("company_exchange")).alias("exchange"),
         pl.col("company_cik").alias("cik"),
         pl.col("company_sector").alias("sector"),
+        pl.col("company_sector_etf").alias("sector_etf"),
         pl.coalesce("company_parent", pl.when(listed_later).then(None)).alias("parent_ticker"),
     )
 

@@ -23,6 +23,7 @@ CREATE TABLE entities (
     exchange      VARCHAR,
     cik           VARCHAR,
     sector        VARCHAR,
+    sector_etf    VARCHAR,            -- SPDR sector ETF of the sector (second benchmark)
     parent_ticker VARCHAR,            -- listed parent of a subsidiary or brand
     relevance     INTEGER NOT NULL,   -- 0..100
     role          VARCHAR NOT NULL,   -- subject | mentioned | source | boilerplate
