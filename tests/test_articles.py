@@ -475,8 +475,8 @@ def test_store_drops_entities_only_when_the_text_changed(tmp_path):
     store_articles(con, frame)
     for article_id in ("av:612b5fade44c9ea6", "av:a938dc594dc7e423"):
         con.execute(
-            "INSERT INTO entities VALUES (?, 0, 'Apple', 'listed', 'AAPL', 'NASDAQ', NULL, NULL, "
-            "NULL, 90, 'subject', NULL)",
+            "INSERT INTO entities (article_id, entity_idx, name, status, ticker, exchange, "
+            "relevance, role) VALUES (?, 0, 'Apple', 'listed', 'AAPL', 'NASDAQ', 90, 'subject')",
             [article_id],
         )
         con.execute(
