@@ -485,12 +485,13 @@ def test_events_from_articles(tmp_path):
     )
     con.execute(
         "INSERT INTO entities (article_id, entity_idx, name, status, ticker, sector, "
-        "parent_ticker, relevance, role) VALUES "
-        "('a1', 0, 'Apple', 'listed', 'AAPL', 'Information Technology', NULL, 90, 'subject'),"
-        "('a1', 1, 'Microsoft', 'listed', 'MSFT', 'Technology', NULL, 30, 'mentioned'),"
-        "('a1', 2, 'Waymo', 'private', NULL, NULL, 'GOOGL', 70, 'subject'),"
-        "('a2', 0, 'SpaceX', 'private', NULL, NULL, NULL, 80, 'subject'),"
-        "('a2', 1, 'Acme', 'unresolved', NULL, NULL, NULL, 99, 'subject')"
+        "sector_etf, parent_ticker, relevance, role) VALUES "
+        "('a1', 0, 'Apple', 'listed', 'AAPL', 'Information Technology', 'XLK', NULL, 90, "
+        "'subject'),"
+        "('a1', 1, 'Microsoft', 'listed', 'MSFT', 'Technology', 'XLK', NULL, 30, 'mentioned'),"
+        "('a1', 2, 'Waymo', 'private', NULL, NULL, NULL, 'GOOGL', 70, 'subject'),"
+        "('a2', 0, 'SpaceX', 'private', NULL, NULL, NULL, NULL, 80, 'subject'),"
+        "('a2', 1, 'Acme', 'unresolved', NULL, NULL, NULL, NULL, 99, 'subject')"
     )
     events = events_from_articles(con)
     assert events.select("event_id", "ticker", "status", "benchmark").rows() == [
