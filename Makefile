@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/tagger tag data/articles/demo.jsonl
+	$(BIN)/tagger run data/articles/demo.jsonl --out reports --db demo.duckdb --offline
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -240,6 +240,215 @@ def _print_price_report(report) -> None:
         out.print(report.gaps_frame())
 
 
+WindowsOption = typer.Option(
+    "0:0,0:1,-1:1,-5:5,0:5", "--windows", help="Event windows in trading days, e.g. 0:0,-1:1"
+)
+
+
+def _settings(model, returns, estimation, min_estimation_days, windows, market, benchmark=None):
+    from tagger import study
+
+    return study.StudySettings(
+        model=model,
+        returns=returns,
+        estimation=study.parse_range(estimation),
+        min_estimation_days=min_estimation_days,
+        windows=study.parse_windows(windows),
+        market=market.upper(),
+        benchmark=benchmark.upper() if benchmark else None,
+    )
+
+
+@command(app)
+def study(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for events.csv, aar.csv, caar.csv"),
+    events: Path | None = typer.Option(
+        None, "--events", help="CSV of events (ticker, date or published_at[, event_id])"
+    ),
+    min_relevance: int = typer.Option(
+        50, help="Without --events: tagged companies with at least this relevance"
+    ),
+    model: str = typer.Option("market", help="market, market_adjusted or mean_adjusted"),
+    returns: str = typer.Option("simple", help="simple or log returns (from adj_close)"),
+    estimation: str = typer.Option("-250:-11", help="Estimation window in trading days"),
+    min_estimation_days: int = typer.Option(120, help="Fewer valid days: event flagged"),
+    windows: str = WindowsOption,
+    market: str = typer.Option("SPY", help="Market proxy ticker"),
+    benchmark: str | None = typer.Option(None, help="Second benchmark for every event (ETF)"),
+    offline: bool = typer.Option(False, help="Do not ask Yahoo Finance for missing prices"),
+    db: Path | None = DbOption,
+):
+    """Measure how stocks reacted to events (an event study): abnormal returns against a market
+    model, CARs per window with t and p, and tests across events. Prices missing from the store
+    come from the bundled snapshot or Yahoo Finance. Writes events.csv, aar.csv and caar.csv.
+
+    Example:
+        tagger study --events events.csv --market SPY --out out/
+        tagger study --out out/                 # events: tagged articles in the database
+        tagger study --out out/ --windows 0:0,-1:1 --model market_adjusted --returns log
+    """
+    from tagger import events as events_module
+    from tagger import pipeline, store
+    from tagger import study as study_module
+
+    settings = _settings(
+        model, returns, estimation, min_estimation_days, windows, market, benchmark
+    )
+    con = store.connect(db)
+    found = (
+        events_module.events_from_csv(events)
+        if events
+        else events_module.events_from_articles(con, min_relevance)
+    )
+    report = pipeline.ensure_event_prices(con, found, settings, online=not offline)
+    result = study_module.run_study(con, found, **pipeline._study_options(settings))
+    paths = result.write_csvs(out_dir)
+    flagged = result.events.filter(pl.col("flags") != "")
+    out.print(
+        f"studied {result.events.height} events ({flagged.height} flagged); wrote "
+        + ", ".join(str(p) for p in paths),
+        highlight=False,
+    )
+    if report.gaps:
+        out.print(report.gaps_frame())
+
+
+def _parse_params(params: list[str]) -> dict:
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise TaggerError(f"--param {item!r}: give NAME=VALUE, e.g. --param window=-1:1")
+        for cast in (int, float):
+            try:
+                values[name] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            values[name] = value
+    return values
+
+
+@command(app)
+def query(
+    name: str | None = typer.Argument(None, help="Query name (see --list)"),
+    list_queries: bool = typer.Option(False, "--list", help="List the named queries"),
+    param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE, repeatable"),
+    csv: Path | None = typer.Option(None, "--csv", help="Write the result to this CSV file"),
+    db: Path | None = DbOption,
+):
+    """Run a named SQL query from queries/ over the database (the same .sql file you can run in
+    the DuckDB shell), with its parameters bound.
+
+    Example:
+        tagger query --list
+        tagger query car_by_ticker --param window=-1:1 --csv out.csv
+        tagger query car_path --param event_id=AAPL@2024-05-03
+    """
+    from tagger import sql, store
+
+    if list_queries or name is None:
+        table = Table("query", "parameters", "returns", title="Named queries (queries/*.sql)")
+        for query_name in sql.available():
+            table.add_row(
+                query_name,
+                " ".join(f"--param {p}=..." for p in sql.parameters(query_name)),
+                sql.describe(query_name),
+            )
+        out.print(table)
+        return
+    con = store.connect(db, read_only=True)
+    result = sql.frame(con, name, **_parse_params(param))
+    if csv:
+        result.write_csv(csv)
+        out.print(f"wrote {result.height} rows to {csv}", highlight=False)
+    else:
+        with pl.Config(tbl_rows=50, tbl_cols=30, tbl_width_chars=160):
+            out.print(result)
+
+
+@command(app)
+def report(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the reports"),
+    min_relevance: int = typer.Option(
+        50, help="The relevance threshold the study's events used (for the notes)"
+    ),
+    db: Path | None = DbOption,
+):
+    """Write the reports from the database: a reaction table and CAR chart per story,
+    summary.csv, caar.csv and index.html.
+
+    Example:
+        tagger report --out reports/
+    """
+    from tagger import report as report_module
+    from tagger import store
+
+    written = report_module.write_reports(
+        store.connect(db, read_only=True), out_dir, min_relevance=min_relevance
+    )
+    out.print(f"wrote reports for {written.stories} stories to {out_dir}", highlight=False)
+
+
+@command(app)
+def run(
+    paths: list[Path] = typer.Argument(..., help="Article files or folders"),
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the reports"),
+    min_relevance: int = typer.Option(50, help="Study companies with at least this relevance"),
+    model: str = typer.Option("market", help="market, market_adjusted or mean_adjusted"),
+    returns: str = typer.Option("simple", help="simple or log returns (from adj_close)"),
+    estimation: str = typer.Option("-250:-11", help="Estimation window in trading days"),
+    min_estimation_days: int = typer.Option(120, help="Fewer valid days: event flagged"),
+    windows: str = WindowsOption,
+    market: str = typer.Option("SPY", help="Market proxy ticker"),
+    offline: bool = typer.Option(False, help="Do not ask Yahoo Finance for missing prices"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display"),
+    db: Path | None = DbOption,
+):
+    """The main job: read and tag the articles, get the prices their companies need (store,
+    bundled snapshot, Yahoo Finance), run the event study and write the reports. A re-run reuses
+    what the database already holds.
+
+    Example:
+        tagger run data/articles/demo.jsonl --out reports/
+        tagger run news/ --out reports/ --db news.duckdb --windows 0:0,-1:1 --offline
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from tagger import pipeline, store
+
+    settings = _settings(model, returns, estimation, min_estimation_days, windows, market)
+    con = store.connect(db)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+        summary = pipeline.run(
+            con,
+            paths,
+            out_dir,
+            min_relevance=min_relevance,
+            online=not offline,
+            settings=settings,
+            progress=lambda step: bar.update(task, description=step),
+        )
+    _print_problems(summary.problems)
+    out.print(
+        f"{summary.articles} articles, {summary.entities} companies named, "
+        f"{summary.events} events, {summary.studied} studied; "
+        f"reports in {out_dir}/index.html",
+        highlight=False,
+    )
+    for gap in summary.price_gaps:
+        err.print(f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}", highlight=False)
+
+
 def main() -> None:
     app()
 

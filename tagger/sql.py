@@ -8,6 +8,7 @@ import re
 from functools import cache
 
 import duckdb
+import polars as pl
 
 from tagger.errors import TaggerError
 from tagger.paths import QUERIES
@@ -31,13 +32,31 @@ def parameters(name: str) -> list[str]:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **params) -> duckdb.DuckDBPyConnection:
     """Run query `name` with `params` bound to its named parameters; returns the cursor."""
+    return con.execute(load(name), _bound(name, params))
+
+
+def frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
+    """The result of query `name` (parameters bound as in `run`) as a polars frame."""
+    return con.sql(load(name), params=_bound(name, params) or None).pl()
+
+
+def _bound(name: str, params: dict) -> dict:
+    """The query's parameters taken from `params`; one clear line when one is missing."""
     wanted = parameters(name)
     missing = [p for p in wanted if p not in params]
     if missing:
         raise TaggerError(
             f"query {name!r} needs parameter(s) {', '.join(missing)}; pass --param NAME=VALUE"
         )
-    return con.execute(load(name), {k: params[k] for k in wanted})
+    return {k: params[k] for k in wanted}
+
+
+def describe(name: str) -> str:
+    """The first comment line of a query: what it returns."""
+    for line in load(name).splitlines():
+        if line.startswith("--"):
+            return line.removeprefix("--").strip()
+    return ""
 
 
 def available() -> list[str]:

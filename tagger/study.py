@@ -147,6 +147,11 @@ def run_study(
 
     Stores the results (replacing the previous study in one transaction) and returns them.
     """
+    if events.is_empty():
+        raise InputError(
+            "no events to study; give an events CSV with rows, or tag articles that name "
+            "listed companies"
+        )
     settings = StudySettings(
         model,
         returns,
@@ -163,8 +168,8 @@ def run_study(
         measured = _measure(events, panel, tickers, settings, background)
         with store.transaction(con):
             _store(con, events, measured, settings)
-            aar = _with_p_values(_frame(con, "study/aar"))
-            caar = _with_p_values(_frame(con, "study/caar"))
+            aar = with_p_values(sql.frame(con, "study/aar"))
+            caar = with_p_values(sql.frame(con, "study/caar"))
             _insert(con, "study_aar", aar)
             _insert(con, "study_caar", caar)
     return StudyResult(
@@ -256,7 +261,7 @@ def _load_panel(
     sql.run(con, "study/inputs")
     _insert(con, "study_sessions", study_sessions)
     _insert(con, "study_tickers", study_tickers)
-    rows = _frame(con, "study/returns", log_returns=settings.returns == "log")
+    rows = sql.frame(con, "study/returns", log_returns=settings.returns == "log")
     rows = rows.filter(pl.col("idx") >= first)
     width = last - first + 1
     cell = rows["ticker_id"].cast(pl.Int64).to_numpy() * width + rows["idx"].to_numpy() - first
@@ -770,11 +775,6 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict | pl.DataF
         con.unregister("study_input")
 
 
-def _frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
-    """The result of query `name` as a polars frame, through the Arrow C stream (no pyarrow)."""
-    return pl.DataFrame(con.sql(sql.load(name), params=params or None))
-
-
 _P_VALUES = {  # statistic: (its p-value column, distribution)
     "t_csect": ("p_csect", "t"),
     "patell_z": ("p_patell", "normal"),
@@ -786,7 +786,7 @@ _P_VALUES = {  # statistic: (its p-value column, distribution)
 }
 
 
-def _with_p_values(frame: pl.DataFrame) -> pl.DataFrame:
+def with_p_values(frame: pl.DataFrame) -> pl.DataFrame:
     """Add a two-sided p_<test> after each statistic: Student t(n - 1) or standard normal."""
     columns = []
     for name in frame.columns:

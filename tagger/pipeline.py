@@ -1,0 +1,131 @@
+"""The main job end to end: articles -> tags -> prices -> event study -> reports.
+
+Each step is a library call of its own module (and a CLI command); this module only chains them
+over one store, so that a re-run reuses what the store already holds: articles are upserted,
+tags replaced, prices fetched only where missing, the study replaced in one transaction, and the
+reports rewritten.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from tagger import articles, events, prices, report, resolve, sessions, study
+from tagger.universe import Universe
+
+Progress = Callable[[str], None]
+PRICE_MARGIN = 5  # extra trading days of prices on each side of what the study reads
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: counts and what is missing (shown by `tagger run`)."""
+
+    articles: int
+    problems: list = field(default_factory=list)
+    entities: int = 0
+    events: int = 0
+    studied: int = 0
+    price_gaps: tuple = ()
+    reports: object = None
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    out: str | Path,
+    *,
+    min_relevance: int = 50,
+    online: bool = True,
+    settings: study.StudySettings | None = None,
+    universe: Universe | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Read, tag and store the articles at `paths`, get the prices their events need, run the
+    event study and write the reports to `out`."""
+    settings = settings or study.StudySettings()
+    step = progress or (lambda _: None)
+
+    step("reading articles")
+    batch = articles.read_articles(paths)
+    frame = batch.articles
+    articles.store_articles(con, frame)
+
+    step("tagging")
+    entities, mentions = resolve.tag_articles(frame, universe)
+    resolve.store_tags(con, entities, mentions)
+
+    step("finding events")
+    ids = frame["article_id"]
+    found = events.events_from_articles(con, min_relevance).filter(
+        pl.col("event_id").str.replace(r":\d+$", "").is_in(ids.implode())
+    )
+
+    gaps: tuple = ()
+    studied = 0
+    if not found.is_empty():
+        step("getting prices")
+        gaps = ensure_event_prices(con, found, settings, online=online).gaps
+        step("running the event study")
+        result = study.run_study(con, found, **_study_options(settings))
+        studied = int(
+            result.events["flags"].str.contains("no_prices|short_estimation").not_().sum()
+        )
+
+    step("writing reports")
+    written = report.write_reports(con, out, article_ids=ids.to_list(), min_relevance=min_relevance)
+    return RunSummary(
+        articles=frame.height,
+        problems=batch.problems,
+        entities=entities.height,
+        events=found.height,
+        studied=studied,
+        price_gaps=gaps,
+        reports=written,
+    )
+
+
+def ensure_event_prices(
+    con: duckdb.DuckDBPyConnection,
+    found: pl.DataFrame,
+    settings: study.StudySettings,
+    *,
+    online: bool = True,
+) -> prices.PriceReport:
+    """Make available the prices a study of `found` reads: each event's ticker and benchmark and
+    the market proxy, from the estimation window's first day to the last event day."""
+    tickers = pl.concat(
+        [found["ticker"], found["benchmark"], pl.Series([settings.market])]
+    ).drop_nulls()
+    days = sessions.align_events(found["published_at"], found["published_date"])["event_date"]
+    days = days.drop_nulls()
+    if days.is_empty() or tickers.is_empty():
+        return prices.PriceReport()
+    start, end = _price_range(days, settings)
+    return prices.ensure_prices(con, tickers.unique().to_list(), start, end, online=online)
+
+
+def _price_range(days: pl.Series, settings: study.StudySettings) -> tuple[date, date]:
+    """First and last calendar day of prices a study of events on `days` reads."""
+    calendar = sessions.nyse()
+    index = calendar.index_of(days.to_numpy())
+    first = max(int(index.min()) + settings.estimation[0] - 1 - PRICE_MARGIN, 0)
+    last = min(int(index.max()) + settings.span[1] + PRICE_MARGIN, len(calendar.sessions) - 1)
+    as_date = calendar.sessions.astype("datetime64[D]").astype(object)
+    return as_date[first], as_date[last]
+
+
+def _study_options(settings: study.StudySettings) -> dict:
+    return {
+        "model": settings.model,
+        "returns": settings.returns,
+        "estimation": settings.estimation,
+        "min_estimation_days": settings.min_estimation_days,
+        "windows": settings.windows,
+        "market": settings.market,
+        "benchmark": settings.benchmark,
+    }
