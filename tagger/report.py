@@ -289,7 +289,9 @@ def car_chart_png(paths: pl.DataFrame, headline: str) -> bytes:
     """car.png: `plot_car_paths` on a figure of CHART_SIZE at CHART_DPI, as PNG bytes."""
     from matplotlib.figure import Figure  # Agg canvas; imported here to keep the CLI start fast
 
-    figure = Figure(figsize=CHART_SIZE, dpi=CHART_DPI, layout="constrained")
+    figure = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    # fixed margins (a layout engine costs a third of the time): the legend sits on the right
+    figure.subplots_adjust(left=0.08, right=0.80, top=0.86, bottom=0.12)
     plot_car_paths(paths, figure.add_subplot(), title=headline)
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=CHART_DPI)
