@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tagger.errors import TaggerError
@@ -41,7 +42,7 @@ def command(group: typer.Typer, name: str | None = None):
             try:
                 return function(*args, **kwargs)
             except TaggerError as e:
-                err.print(f"[red]error:[/red] {e}", highlight=False)
+                err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
                 raise typer.Exit(1) from None
 
         return group.command(name)(run)
@@ -158,7 +159,7 @@ def universe_build(
 
     Example:
         tagger universe build
-        tagger universe build --raw ../shared/data/universe --out /tmp/universe
+        tagger universe build --raw my_raw_lists/ --out /tmp/universe
     """
     from tagger import universe
 
