@@ -109,6 +109,6 @@ def test_instants_move_the_first_session_still_open(values):
 def test_dates_move_their_own_or_the_next_session(day):
     day0, rule = align_to_session(day)
     assert day0 == XNYS.date_to_session(pd.Timestamp(day), direction="next").date()
-    assert day0 - day < timedelta(days=6)
+    assert day0 - day <= timedelta(days=6)  # the longest closure: after 9/11, Sep 11-14, 2001
     assert (rule == "date_only") == XNYS.is_session(pd.Timestamp(day))
     assert rule.startswith("date_only")
