@@ -6,6 +6,7 @@ as one line on stderr with exit code 1, never as a traceback.
 
 import functools
 import sys
+from dataclasses import asdict
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -244,6 +245,12 @@ def _print_price_report(report) -> None:
 WindowsOption = typer.Option(
     "0:0,0:1,-1:1,-5:5,0:5", "--windows", help="Event windows in trading days, e.g. 0:0,-1:1"
 )
+ModelOption = typer.Option("market", help="market, market_adjusted or mean_adjusted")
+ReturnsOption = typer.Option("simple", help="simple or log returns (from adj_close)")
+EstimationOption = typer.Option("-250:-11", help="Estimation window in trading days")
+MinDaysOption = typer.Option(120, help="Fewer valid days: event flagged")
+MarketOption = typer.Option("SPY", help="Market proxy ticker")
+OfflineOption = typer.Option(False, help="Do not ask Yahoo Finance for missing prices")
 
 
 def _settings(model, returns, estimation, min_estimation_days, windows, market, benchmark=None):
@@ -269,14 +276,14 @@ def study(
     min_relevance: int = typer.Option(
         50, help="Without --events: tagged companies with at least this relevance"
     ),
-    model: str = typer.Option("market", help="market, market_adjusted or mean_adjusted"),
-    returns: str = typer.Option("simple", help="simple or log returns (from adj_close)"),
-    estimation: str = typer.Option("-250:-11", help="Estimation window in trading days"),
-    min_estimation_days: int = typer.Option(120, help="Fewer valid days: event flagged"),
+    model: str = ModelOption,
+    returns: str = ReturnsOption,
+    estimation: str = EstimationOption,
+    min_estimation_days: int = MinDaysOption,
     windows: str = WindowsOption,
-    market: str = typer.Option("SPY", help="Market proxy ticker"),
+    market: str = MarketOption,
     benchmark: str | None = typer.Option(None, help="Second benchmark for every event (ETF)"),
-    offline: bool = typer.Option(False, help="Do not ask Yahoo Finance for missing prices"),
+    offline: bool = OfflineOption,
     db: Path | None = DbOption,
 ):
     """Measure how stocks reacted to events (an event study): abnormal returns against a market
@@ -302,7 +309,7 @@ def study(
         else events_module.events_from_articles(con, min_relevance)
     )
     report = pipeline.ensure_event_prices(con, found, settings, online=not offline)
-    result = study_module.run_study(con, found, **pipeline._study_options(settings))
+    result = study_module.run_study(con, found, **asdict(settings))
     paths = result.write_csvs(out_dir)
     flagged = result.events.filter(pl.col("flags") != "")
     out.print(
@@ -397,13 +404,13 @@ def run(
     paths: list[Path] = typer.Argument(..., help="Article files or folders"),
     out_dir: Path = typer.Option(..., "--out", help="Folder for the reports"),
     min_relevance: int = typer.Option(50, help="Study companies with at least this relevance"),
-    model: str = typer.Option("market", help="market, market_adjusted or mean_adjusted"),
-    returns: str = typer.Option("simple", help="simple or log returns (from adj_close)"),
-    estimation: str = typer.Option("-250:-11", help="Estimation window in trading days"),
-    min_estimation_days: int = typer.Option(120, help="Fewer valid days: event flagged"),
+    model: str = ModelOption,
+    returns: str = ReturnsOption,
+    estimation: str = EstimationOption,
+    min_estimation_days: int = MinDaysOption,
     windows: str = WindowsOption,
-    market: str = typer.Option("SPY", help="Market proxy ticker"),
-    offline: bool = typer.Option(False, help="Do not ask Yahoo Finance for missing prices"),
+    market: str = MarketOption,
+    offline: bool = OfflineOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display"),
     db: Path | None = DbOption,
 ):

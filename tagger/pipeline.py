@@ -7,7 +7,7 @@ reports rewritten.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def run(
         step("getting prices")
         gaps = ensure_event_prices(con, found, settings, online=online).gaps
         step("running the event study")
-        result = study.run_study(con, found, **_study_options(settings))
+        result = study.run_study(con, found, **asdict(settings))
         studied = int(
             result.events["flags"].str.contains("no_prices|short_estimation").not_().sum()
         )
@@ -117,15 +117,3 @@ def _price_range(days: pl.Series, settings: study.StudySettings) -> tuple[date, 
     last = min(int(index.max()) + settings.span[1] + PRICE_MARGIN, len(calendar.sessions) - 1)
     as_date = calendar.sessions.astype("datetime64[D]").astype(object)
     return as_date[first], as_date[last]
-
-
-def _study_options(settings: study.StudySettings) -> dict:
-    return {
-        "model": settings.model,
-        "returns": settings.returns,
-        "estimation": settings.estimation,
-        "min_estimation_days": settings.min_estimation_days,
-        "windows": settings.windows,
-        "market": settings.market,
-        "benchmark": settings.benchmark,
-    }
