@@ -29,6 +29,19 @@ FILES = [
     "private/crunchbase_unicorns_2024.csv",
     "private/crunchbase_emerging_unicorns_2024.csv",
     "aliases/wikidata_ticker_alias_table.csv",
+    # point-in-time US listing history (ODbL share-alike parts: keep PROVENANCE.md with the data)
+    "history/PROVENANCE.md",
+    "history/listings_history.parquet",
+    "history/name_history.parquet",
+    "history/ticker_changes.csv",
+    "history/snapshot_sources.csv.gz",
+    # non-US listings, venues, ADR links and curated news names
+    "global/PROVENANCE.md",
+    "global/equities.parquet",
+    "global/exchanges.csv",
+    "global/adr_links.csv",
+    "global/aliases_curated.csv",
+    "global/hand_decisions.csv",
 ]
 
 
