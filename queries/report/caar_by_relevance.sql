@@ -1,5 +1,6 @@
--- CAAR per event window by relevance bucket of the event's company (0-49, 50-69, 70-89,
--- 90-100), over the in-sample events of the stored study that come from tagged articles
+-- CAAR per event window by relevance bucket of the event's company ($buckets: a list of
+-- {bucket, low, high}, relevance low..high; tagger.report.tables.RELEVANCE_BUCKETS), over the
+-- in-sample events of the stored study that come from tagged articles
 -- (event_id = article_id:entity_idx), with the tests of queries/study/caar.sql that need only
 -- each event's own numbers: cross-sectional t, Patell Z, BMP t, sign Z and generalized sign Z.
 -- kp_t and rank_z are NULL: the Kolari-Pynnonen correlation and the day ranks are stored for the
@@ -7,18 +8,14 @@
 -- tagger.report adds the p-values, as tagger.study does for study_caar.
 WITH sample AS (
     SELECT
-        CASE
-            WHEN n.relevance >= 90 THEN '90-100'
-            WHEN n.relevance >= 70 THEN '70-89'
-            WHEN n.relevance >= 50 THEN '50-69'
-            ELSE '0-49'
-        END AS relevance,
+        b.bucket AS relevance,
         c.window_start || ':' || c.window_end AS event_window, c.window_start, c.window_end,
         c.car, c.car / sqrt(c.car_var) AS scar, x.df, x.positive_share
     FROM study_cars AS c
     JOIN study_estimates AS x USING (event_key)
     JOIN study_events AS e USING (event_key)
     JOIN entities AS n ON e.event_id = n.article_id || ':' || n.entity_idx
+    JOIN (SELECT unnest($buckets, recursive := true)) AS b ON n.relevance BETWEEN b.low AND b.high
     WHERE x.in_sample AND c.car IS NOT NULL AND c.car_var > 0
 ),
 by_bucket AS (
