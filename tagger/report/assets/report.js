@@ -165,6 +165,7 @@ function taggerStories(rows) {
         line.append(car === null ? "n/a" : percent(car), el("sup", {}, stars(p)));
         cell.append(line);
       }
+      if (!story.r.length) cell.append(el("span", { className: "muted" }, "\u2013"));
       return cell;
     });
     return el("tr", {}, when, el("td", { className: "story" }, link, source), chips, ...cells);
