@@ -638,7 +638,7 @@ def test_car_chart_draws_each_path_on_a_linear_scale(studied_all):
     assert len(events) > 5
     labels = {e: f"label {i}" for i, e in enumerate(events)}
     colors = {e: charts.PALETTE[i % len(charts.PALETTE)] for i, e in enumerate(events)}
-    chart = charts.car_chart(paths, labels, colors)
+    chart = charts.car_chart(paths.to_dicts(), labels, colors)
     assert [s.label for s in chart.series] == list(labels.values())
     left, top, right, bottom = chart.plot
     assert [x for x, _ in chart.x_ticks] == pytest.approx(np.linspace(left, right, 11), abs=0.05)
@@ -844,3 +844,22 @@ def test_a_short_estimation_window_is_explained(tmp_path):
             f"short estimation: {event['estimation_days']} days, fewer than 480; "
             "left out of the cross-sectional tests"
         ]
+
+
+def test_cli_report_writes_the_reports_and_warns_about_links(tmp_path):
+    from typer.testing import CliRunner
+
+    from tagger.cli import app
+
+    con, _ = studied_store(tmp_path / "t.duckdb")
+    con.close()
+    out = tmp_path / "reports"
+    (out / "stories").mkdir(parents=True)
+    (out / report.story_folder(SEED)).symlink_to(tmp_path, target_is_directory=True)
+    result = CliRunner().invoke(
+        app, ["report", "--out", str(out), "--db", str(tmp_path / "t.duckdb"), "--max-charts", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"wrote reports for 11 stories to {out}" in result.stdout
+    assert result.stderr.startswith(f"warning: skipped {out / report.story_folder(SEED)}: a sym")
+    assert not [p for p in (out / "stories").glob("*/index.html") if "<svg" in p.read_text()]

@@ -86,6 +86,7 @@ CHUNK_STORIES = 5_000  # stories read, written and held in memory at a time
 MAX_CHARTS = 1_000  # the newest stories that get a CAR chart on their page
 INDEX_WINDOW = (-1, 1)  # the CAR the index and the study page lead with, when the study has it
 ASSETS = ("report.css", "report.js")
+_CSV_RECORD = re.compile(r'[^"\n]*(?:"[^"]*"[^"\n]*)*\n')  # one CSV record, quoted newlines inside
 
 
 @dataclass(frozen=True)
@@ -259,22 +260,29 @@ def _write_stories(
         .sort("position", "entity_idx", nulls_last=True)
     )
     charted = reactions.filter(pl.col("position") < charts_left)
-    paths = tables.car_path_table(con, charted).partition_by("story_id", as_dict=True)
+    paths: dict[str, list[dict]] = {}
+    for row in tables.car_path_table(con, charted).iter_rows(named=True):
+        paths.setdefault(row["story_id"], []).append(row)
     texts = tables.story_texts(con, chunk)
     mentions = tables.story_mentions(con, chunk)
-    csv_tables = csvfile.neutralised(
-        reactions.select("position", *reaction_columns(windows))
-    ).partition_by("position", as_dict=True, include_key=False)
+    columns = reaction_columns(windows)
+    csv_header = csvfile.csv_bytes(reactions.select(columns).clear()).decode()
+    csv_rows = iter(
+        _CSV_RECORD.findall(
+            csvfile.csv_bytes(reactions.select(columns), include_header=False).decode()
+        )
+    )
     rows_by_story: dict[str, list[dict]] = {}
     for row in reactions.iter_rows(named=True):
         rows_by_story.setdefault(row["story_id"], []).append(row)
     entries = []
     for offset, story_id in enumerate(chunk):
-        csv_table, rows = csv_tables[(offset,)], rows_by_story[story_id]
+        rows = rows_by_story[story_id]
         here = story_folder(story_id)
-        folder.write(f"{here}/reaction.csv", csv_table.write_csv().encode())
+        table = csv_header + "".join(next(csv_rows) for _ in rows)
+        folder.write(f"{here}/reaction.csv", table.encode())
         text = texts[story_id]
-        story_paths = paths.get((story_id,))
+        story_paths = paths.get(story_id)
         index = start + offset
         folder.write(
             f"{here}/index.html",
@@ -297,7 +305,7 @@ def _story_page(
     rows: list[dict],
     text: dict,
     mentions: list[dict],
-    paths: pl.DataFrame | None,
+    paths: list[dict] | None,
     windows: Sequence[tuple[int, int]],
     *,
     newer: str | None,
@@ -325,6 +333,7 @@ def _story_page(
         else None
     )
     entities = {row["entity_idx"]: row for row in rows if row["entity_idx"] is not None}
+    days0 = {row["event_date"] for row in measured}
     by_field: dict[str, list[dict]] = {"title": [], "body": []}
     for mention in mentions:
         by_field.setdefault(mention["field"], []).append(mention)
@@ -341,7 +350,9 @@ def _story_page(
         labels=labels,
         chart=chart,
         volume=volume,
+        suffixes=[study.window_suffix(w) for w in windows],
         windows=windows,
+        day0=days0.pop() if len(days0) == 1 else None,
         entities=entities,
         title=pages.highlighted(text["title"] or "", by_field["title"]),
         body=pages.paragraphs(pages.highlighted(text["body"] or "", by_field["body"])),

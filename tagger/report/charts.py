@@ -1,4 +1,4 @@
-"""Charts as data for the SVG templates: pure functions from frames to the geometry of a chart
+"""Charts as data for the SVG templates: pure functions from rows to the geometry of a chart
 (coordinates in SVG user units, ticks, labels), which `templates/_charts.html.j2` draws inline in
 the pages. Drawing a chart this way takes about a millisecond, scales to any screen, and each
 point carries its values as a tooltip.
@@ -106,23 +106,32 @@ def percent(value: float, digits: int = 1) -> str:
     return f"{value * 100:+.{digits}f}%".replace("-", "−")
 
 
+@dataclass(frozen=True)
+class Line:
+    """What a line chart draws for one line: label, colour and per day (day, value, low, high),
+    values as fractions (None where missing)."""
+
+    label: str
+    color: str
+    points: Sequence[tuple[int, float | None, float | None, float | None]]
+
+
 def line_chart(
-    paths: pl.DataFrame,
+    lines: Sequence[Line],
     *,
     title: str = "",
     y_label: str = "cumulative abnormal return",
     value_range: tuple[float, float] | None = None,
 ) -> LineChart:
-    """A chart of `paths` (columns label, color, day, value, low, high; values as fractions,
-    one line per label in order of appearance), days -5..+5 on the x axis. `value_range`
-    fixes the y axis (to compare small multiples); by default it covers the lines and bands."""
+    """A chart of `lines` in percent, days -5..+5 on the x axis, each line with its band.
+    `value_range` fixes the y axis (to compare small multiples); by default it covers the
+    lines and bands."""
     left = MARGIN["left"]
     top = MARGIN["top"]
     right = WIDTH - MARGIN["right"]
     bottom = HEIGHT - MARGIN["bottom"]
-    if value_range is None:
-        value_range = _value_range(paths)
-    ticks = nice_ticks(min(value_range[0], 0.0), max(value_range[1], 0.0))
+    low, high = value_range or _value_range(lines)
+    ticks = nice_ticks(min(low, 0.0), max(high, 0.0))
     y_low, y_high = ticks[0], ticks[-1]
 
     def x_of(day: float) -> float:
@@ -132,21 +141,25 @@ def line_chart(
         return bottom - (value - y_low) / (y_high - y_low) * (bottom - top)
 
     series = []
-    for (label,), path in paths.partition_by("label", as_dict=True, maintain_order=True).items():
-        path = path.filter(pl.col("value").is_not_null()).sort("day")
-        rows = path.select("day", "value", "low", "high").rows()
-        line = " ".join(f"{x_of(d):.1f},{y_of(v):.1f}" for d, v, _, _ in rows)
-        banded = [(d, lo, hi) for d, _, lo, hi in rows if lo is not None and hi is not None]
+    for line in lines:
+        drawn = sorted(p for p in line.points if _number(p[1]))
+        banded = [(d, lo, hi) for d, _, lo, hi in drawn if _number(lo) and _number(hi)]
         band = " ".join(
             [f"{x_of(d):.1f},{y_of(hi):.1f}" for d, _, hi in banded]
             + [f"{x_of(d):.1f},{y_of(lo):.1f}" for d, lo, _ in reversed(banded)]
         )
-        markers = tuple(
-            (round(x_of(d), 1), round(y_of(v), 1), _tooltip(label, d, v, lo, hi))
-            for d, v, lo, hi in rows
+        series.append(
+            Series(
+                label=line.label,
+                color=line.color,
+                line=" ".join(f"{x_of(d):.1f},{y_of(v):.1f}" for d, v, _, _ in drawn),
+                band=band,
+                markers=tuple(
+                    (round(x_of(d), 1), round(y_of(v), 1), _tooltip(line.label, d, v, lo, hi))
+                    for d, v, lo, hi in drawn
+                ),
+            )
         )
-        color = path["color"][0] if path.height else PALETTE[0]
-        series.append(Series(label, color, line, band, markers))
     return LineChart(
         width=WIDTH,
         height=HEIGHT,
@@ -162,41 +175,35 @@ def line_chart(
     )
 
 
-def car_chart(paths: pl.DataFrame, labels: dict[str, str], colors: dict[str, str]) -> LineChart:
-    """The CAR chart of one story: `paths` from `tables.car_path_table` (one path per event, in
-    order), with each event's label and colour."""
-    frame = paths.select(
-        pl.col("event_id").replace_strict(labels).alias("label"),
-        pl.col("event_id").replace_strict(colors).alias("color"),
-        "day",
-        pl.col("car").alias("value"),
-        pl.col("car_low").alias("low"),
-        pl.col("car_high").alias("high"),
-    )
-    return line_chart(frame)
+def car_chart(paths: Sequence[dict], labels: dict[str, str], colors: dict[str, str]) -> LineChart:
+    """The CAR chart of one story: `paths` are its rows of `tables.car_path_table` (event_id,
+    day, car, car_low, car_high; one path per event, in order), with each event's label and
+    colour."""
+    points: dict[str, list] = {}
+    for row in paths:
+        points.setdefault(row["event_id"], []).append(
+            (row["day"], row["car"], row["car_low"], row["car_high"])
+        )
+    return line_chart([Line(labels[e], colors[e], p) for e, p in points.items()])
 
 
 def caar_charts(paths: pl.DataFrame, buckets: Sequence[str]) -> dict[str, LineChart]:
     """One CAAR chart per bucket of `paths` (from `tables.caar_paths`), on a shared y axis so
     that the charts compare; "all" and then `buckets` in order, those with events only."""
-    frame = paths.select(
-        pl.col("bucket").alias("label"),
-        pl.lit(PALETTE[0]).alias("color"),
-        "day",
-        pl.col("caar").alias("value"),
-        pl.col("caar_low").alias("low"),
-        pl.col("caar_high").alias("high"),
-    )
-    shared = _value_range(frame)
+    lines = {
+        bucket: Line(bucket, PALETTE[0], rows.select("day", "caar", "caar_low", "caar_high").rows())
+        for (bucket,), rows in paths.partition_by("bucket", as_dict=True).items()
+    }
+    shared = _value_range(lines.values())
     return {
         bucket: line_chart(
-            frame.filter(pl.col("label") == bucket),
+            [lines[bucket]],
             title=bucket,
             y_label="cumulative average abnormal return",
             value_range=shared,
         )
         for bucket in ("all", *buckets)
-        if bucket in frame["label"]
+        if bucket in lines
     }
 
 
@@ -233,11 +240,14 @@ def volume_chart(labels: Sequence[str], colors: Sequence[str], z: Sequence[float
     )
 
 
-def _value_range(frame: pl.DataFrame) -> tuple[float, float]:
-    values = pl.concat([frame["value"], frame["low"], frame["high"]]).drop_nulls().drop_nans()
-    if values.is_empty():
-        return -0.01, 0.01
-    return float(values.min()), float(values.max())
+def _value_range(lines) -> tuple[float, float]:
+    """The lowest and highest value or band edge of `lines`."""
+    values = [v for line in lines for point in line.points for v in point[1:] if _number(v)]
+    return (min(values), max(values)) if values else (-0.01, 0.01)
+
+
+def _number(value) -> bool:
+    return value is not None and not math.isnan(value)
 
 
 def _digits(ticks: Sequence[float]) -> int:

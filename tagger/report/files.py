@@ -43,6 +43,7 @@ class ReportFolder:
 
     def __init__(self, out: str | Path):
         self.out = Path(out)
+        self._base = os.fspath(self.out)
         self.problems: list[str] = []
         self.written = 0  # files this run holds (changed or not)
         self.changed = 0  # files whose bytes this run changed
@@ -126,10 +127,8 @@ class ReportFolder:
     def _claim(self, relative: str) -> Path | None:
         """Record `relative` in the journal and make its folders; None when a link is in the
         way (reported in `problems` once per link)."""
-        parts = PurePosixPath(relative).parts
-        if self._through_link(parts):
+        if self._through_link(relative):
             return None
-        path = self.out.joinpath(*parts)
         try:
             self._journal.write(relative + "\n")
             self._journal.flush()
@@ -137,41 +136,43 @@ class ReportFolder:
             raise TaggerError(_cannot_write(self.out / JOURNAL, e, self.out)) from None
         self._earlier.discard(relative)
         self.written += 1
-        return path
+        return Path(self._base, relative)
 
-    def _through_link(self, parts: tuple[str, ...]) -> bool:
-        """Whether out/parts is or goes through a symbolic link; makes the missing folders."""
+    def _through_link(self, relative: str) -> bool:
+        """Whether out/relative is or goes through a symbolic link; makes the missing folders."""
+        parts = relative.split("/")
         for depth in range(1, len(parts) + 1):
-            relative = "/".join(parts[:depth])
-            if depth < len(parts) and relative in self._folders:
+            here = "/".join(parts[:depth])
+            last = depth == len(parts)
+            if not last and here in self._folders:
                 continue
-            if relative in self._links:
+            if here in self._links:
                 return True
-            path = self.out.joinpath(*parts[:depth])
+            path = os.path.join(self._base, here)
             try:
                 mode = os.lstat(path).st_mode
             except FileNotFoundError:
                 mode = None
             except OSError as e:
-                raise TaggerError(_cannot_write(path, e, self.out)) from None
+                raise TaggerError(_cannot_write(Path(path), e, self.out)) from None
             if mode is not None and stat.S_ISLNK(mode):
-                self._links.add(relative)
+                self._links.add(here)
                 self.problems.append(
                     f"skipped {path}: a symbolic link inside the report folder; reports are "
                     "never written through links (remove it and run again)"
                 )
                 return True
-            if depth == len(parts):
+            if last:
                 return False
             if mode is None:
                 try:
-                    path.mkdir()
+                    os.mkdir(path)
                 except OSError as e:
-                    raise TaggerError(_cannot_write(path, e, self.out)) from None
+                    raise TaggerError(_cannot_write(Path(path), e, self.out)) from None
             elif not stat.S_ISDIR(mode):
                 error = OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-                raise TaggerError(_cannot_write(path, error, self.out))
-            self._folders.add(relative)
+                raise TaggerError(_cannot_write(Path(path), error, self.out))
+            self._folders.add(here)
         return False
 
     def _read(self, name: str) -> set[str]:

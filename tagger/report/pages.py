@@ -37,7 +37,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(car=car_text, number=number_text, stars=stars, signed=signed_class)
-    env.globals.update(window_label=study.window_label, window_suffix=study.window_suffix)
+    env.globals.update(window_label=study.window_label)
     return env
 
 
