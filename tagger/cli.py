@@ -382,21 +382,32 @@ def report(
     min_relevance: int = typer.Option(
         50, help="The relevance threshold the study's events used (for the notes)"
     ),
+    max_charts: int | None = typer.Option(
+        None, help="Draw a CAR chart on the pages of the newest N stories (default 1,000)"
+    ),
     db: Path | None = DbOption,
 ):
-    """Write the reports from the database: a reaction table and CAR chart per story,
-    summary.csv, caar.csv and index.html.
+    """Write the reports from the database: index.html (the stories, to sort and filter),
+    study.html, a page and a reaction table per story, summary.csv and caar.csv.
 
     Example:
         tagger report --out reports/
+        tagger report --out reports/ --max-charts 0
     """
     from tagger import report as report_module
     from tagger import store
 
+    charts = {} if max_charts is None else {"max_charts": max_charts}
     written = report_module.write_reports(
-        store.connect(db, read_only=True), out_dir, min_relevance=min_relevance
+        store.connect(db, read_only=True), out_dir, min_relevance=min_relevance, **charts
     )
+    _print_report_problems(written.problems)
     out.print(f"wrote reports for {written.stories} stories to {out_dir}", highlight=False)
+
+
+def _print_report_problems(problems) -> None:
+    for problem in problems:
+        err.print(f"warning: {problem}", highlight=False, markup=False)
 
 
 @command(app)
@@ -447,6 +458,7 @@ def run(
             progress=lambda step: bar.update(task, description=step),
         )
     _print_problems(summary.problems)
+    _print_report_problems(summary.reports.problems)
     out.print(
         f"{summary.articles} articles, {summary.entities} companies named, "
         f"{summary.events} events, {summary.studied} studied; "
