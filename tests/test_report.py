@@ -189,6 +189,9 @@ def test_story_folders_are_safe_readable_unique_and_never_a_report_file():
         assert parent == "stories"
         assert re.fullmatch(r"[a-z0-9._-]+", name) and name not in (".", "..")
     assert report.story_folder("av:612b").startswith("stories/av-612b-")
+    # an id that looks like a made-safe name gets a hash of its own
+    made_safe = report.story_folder("av:612b").removeprefix("stories/")
+    assert report.story_folder(made_safe) != report.story_folder("av:612b")
 
 
 def test_stories_named_like_report_files_and_formulas_get_their_own_folders(hostile):

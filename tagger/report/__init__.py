@@ -86,6 +86,7 @@ CHUNK_STORIES = 5_000  # stories read, written and held in memory at a time
 MAX_CHARTS = 1_000  # the newest stories that get a CAR chart on their page
 INDEX_WINDOW = (-1, 1)  # the CAR the index and the study page lead with, when the study has it
 ASSETS = ("report.css", "report.js")
+_HASHED = re.compile(r"-[0-9a-f]{8}$")  # how story_folder ends a name it made safe
 _CSV_RECORD = re.compile(r'[^"\n]*(?:"[^"]*"[^"\n]*)*\n')  # one CSV record, quoted newlines inside
 
 
@@ -202,14 +203,14 @@ def write_reports(
 
 def story_folder(story_id: str) -> str:
     """The folder of a story, relative to the report folder: stories/ and the article id when it
-    is already safe (lower-case letters, digits, . _ -), else a safe form of it plus 8 hex digits
-    of its hash, so names stay unique.
+    is already safe (lower-case letters, digits, . _ -, not ending in - and 8 hex digits), else a
+    safe form of it plus - and 8 hex digits of its hash, so that names stay unique.
 
     >>> story_folder("seed_space_espionage"), story_folder("av:612b")
     ('stories/seed_space_espionage', 'stories/av-612b-64c4be0b')
     """
     safe = re.sub(r"[^a-z0-9._-]+", "-", story_id.lower()).strip(".-")[:80] or "story"
-    if safe != story_id:
+    if safe != story_id or _HASHED.search(safe):
         safe = f"{safe}-{hashlib.sha256(story_id.encode()).hexdigest()[:8]}"
     return f"stories/{safe}"
 
