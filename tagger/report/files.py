@@ -48,7 +48,10 @@ class ReportFolder:
         self.written = 0  # files this run holds (changed or not)
         self.changed = 0  # files whose bytes this run changed
         self.removed = 0  # files of earlier runs removed by this one
-        self._folders: set[str] = {""}  # relative folders checked to be real folders
+        # folders checked to be real folders: the top ones, and the last deeper one (a story's
+        # files come together), so that memory does not grow with the number of stories
+        self._folders: set[str] = set()
+        self._last_folder = ""
         self._links: set[str] = set()  # relative paths found to be links (reported once)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -144,7 +147,7 @@ class ReportFolder:
         for depth in range(1, len(parts) + 1):
             here = "/".join(parts[:depth])
             last = depth == len(parts)
-            if not last and here in self._folders:
+            if not last and (here in self._folders or here == self._last_folder):
                 continue
             if here in self._links:
                 return True
@@ -172,7 +175,10 @@ class ReportFolder:
             elif not stat.S_ISDIR(mode):
                 error = OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
                 raise TaggerError(_cannot_write(Path(path), error, self.out))
-            self._folders.add(here)
+            if depth == 1:
+                self._folders.add(here)
+            else:
+                self._last_folder = here
         return False
 
     def _read(self, name: str) -> set[str]:
