@@ -130,6 +130,10 @@ def write_reports(
     windows = study.parse_windows(settings["windows"][0]) if settings.height else None
     windows = windows or study.DEFAULT_WINDOWS
     order = tables.story_order(con, article_ids)
+    # the tables across stories first: their queries need the most memory, before the stories
+    # fill DuckDB's cache
+    caar = tables.caar_table(con)
+    buckets = _caar_buckets(caar, tables.caar_paths(con), windows)
     folder = ReportFolder(out)
     try:
         for name in ASSETS:
@@ -155,7 +159,6 @@ def write_reports(
                 summary.write(csvfile.csv_bytes(summary_rows, include_header=number == 1))
                 data_files.append(f"data/stories-{number:04d}.js")
                 folder.write(data_files[-1], pages.data_script(entries))
-        caar = tables.caar_table(con)
         folder.write("caar.csv", csvfile.csv_bytes(caar))
         lead = INDEX_WINDOW if INDEX_WINDOW in windows else windows[0]
         common = {
@@ -172,7 +175,7 @@ def write_reports(
                 "study.html.j2",
                 **common,
                 page="study",
-                buckets=_caar_buckets(caar, tables.caar_paths(con), windows),
+                buckets=buckets,
                 kp_mean_correlation=settings["kp_mean_correlation"][0] if settings.height else None,
             ),
         )
