@@ -16,7 +16,7 @@ from tagger import sql
 from tagger.errors import StoreError
 from tagger.paths import QUERIES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_PATH = "tagger.duckdb"
 
 

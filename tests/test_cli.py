@@ -1,14 +1,14 @@
 """The command line, through typer's runner, on real files."""
 
 import json
-import shutil
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tagger import store, universe
+from tagger import store
 from tagger.cli import app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
@@ -82,15 +82,10 @@ def test_tagging_into_the_database_twice_does_not_duplicate(tmp_path):
 
 
 def test_universe_update_offline_is_one_clear_line(monkeypatch, tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(universe.RAW_DIR, raw)
-    monkeypatch.setattr(universe, "RAW_DIR", raw)
-    monkeypatch.setattr(universe, "UNIVERSE_DIR", tmp_path / "out")
-
     def offline(request, timeout):
         raise urllib.error.URLError("Temporary failure in name resolution")
 
-    monkeypatch.setattr(universe.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     result = runner.invoke(app, ["universe", "update"])
     assert result.exit_code == 1
     assert "cannot download https://www.sec.gov" in result.stderr
