@@ -22,10 +22,12 @@ import yfinance as yf
 from curl_cffi.requests.exceptions import HTTPError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError
 
 from tagger import markets, prices, sql, store
+from tagger.cli import app
 from tagger.errors import InputError, NetworkError
 from tagger.paths import DATA
 
@@ -1062,3 +1064,38 @@ def test_failed_fetch_mid_write_leaves_store_as_before(con, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         prices.fetch_prices(con, ["AAPL"], D(2024, 1, 2), D(2024, 1, 31), download=FakeYahoo())
     assert count(con) == count(con, "price_coverage") == 0
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def test_cli_import_prints_rows_per_ticker_with_currency(tmp_path):
+    window = (D(2024, 3, 4), D(2024, 3, 8))
+    BUNDLED.filter(
+        pl.col("ticker").is_in(["MSFT", "005930.KS"]), pl.col("date").is_between(*window)
+    ).write_csv(tmp_path / "slice.csv")
+    args = ["prices", "import", str(tmp_path / "slice.csv"), "--db", str(tmp_path / "t.duckdb")]
+    first = CliRunner().invoke(app, args)
+    again = CliRunner().invoke(app, args)
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert first.stdout.startswith("2 ticker(s): 10 inserted, 0 updated, 0 unchanged rows\n")
+    assert "005930.KS" in first.stdout and "KRW" in first.stdout and "USD" in first.stdout
+    assert again.stdout.startswith("2 ticker(s): 0 inserted, 0 updated, 10 unchanged rows\n")
+
+
+def test_cli_fetch_refresh_asks_again(tmp_path, monkeypatch):
+    yahoo = FakeYahoo(no_dns=True)
+    monkeypatch.setattr(yf, "download", yahoo)
+    args = ["prices", "fetch", "MSFT", "--start", "2024-01-02", "--end", "2024-01-31"]
+    args += ["--db", str(tmp_path / "t.duckdb")]
+    failed = CliRunner().invoke(app, args)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert failed.stderr.startswith(f"error: {NO_DNS}; nothing saved; not asked again before")
+    remembered = CliRunner().invoke(app, args)
+    assert remembered.exit_code == 0 and len(yahoo.calls) == 1
+    assert f"no prices: MSFT 2024-01-02..2024-01-31: {NO_DNS} (asked " in remembered.stdout
+    assert "Yahoo Finance was last asked: not asked again before " in remembered.stdout
+    yahoo.no_dns = False
+    refreshed = CliRunner().invoke(app, [*args, "--refresh"])
+    assert refreshed.exit_code == 0 and len(yahoo.calls) == 2
+    assert refreshed.stdout.startswith("1 ticker(s): 21 inserted, 0 updated, 0 unchanged rows\n")
