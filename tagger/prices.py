@@ -50,7 +50,7 @@ MAX_PRICE = 1e9
 """Imported prices must be below this, per share, in the listing's currency. The dearest shares
 on record are about 1e8 in their own currency (Yahoo Japan traded above 100 million yen in
 2000; BRK-A is about 7e5 dollars), so one bound holds for USD, KRW and JPY lines alike, and
-a value above it is a unit or parsing error (1e300 gives returns of 1e305), not a price."""
+a value above it is a unit or parsing error, not a price (a close of 1e300 gave CARs of 1e305)."""
 MAX_VOLUME = 1e15
 """Imported volumes must be whole numbers from 0 to this (shares traded in a day)."""
 
@@ -185,7 +185,9 @@ def normalise_ticker(raw: object) -> str:
         >>> [normalise_ticker(t) for t in ("brk.b", "BRK/B", " rio.l", "005930.KS", "^n225")]
         ['BRK-B', 'BRK-B', 'RIO.L', '005930.KS', '^N225']
 
-    Idempotent. Raises InputError (and nothing else) for anything that cannot be a symbol.
+    As on Yahoo, a dot before a known exchange suffix names the exchange: MKC.V is a TSX
+    Venture symbol, so McCormick's class V is MKC-V or MKC/V. Idempotent. Raises InputError
+    (and nothing else) for anything that cannot be a symbol.
     """
     symbol = _yahoo_symbol(raw)
     if symbol is None:

@@ -220,6 +220,7 @@ def test_tickers_are_normalised_to_yahoo_style():
         "000001.SS",
         "RIO-L",  # a slash is always a share class
     ]
+    assert prices.normalise_tickers(["MKC.V", "mkc/v"]) == ["MKC.V", "MKC-V"]  # TSXV, class V
     for bad in ("AAPL MSFT", "", ".L", "A" * 33, None, 5930):
         with pytest.raises(InputError, match="is not a ticker; expected a Yahoo symbol"):
             prices.normalise_ticker(bad)
