@@ -32,6 +32,9 @@ MAX_PROBLEMS = 20  # input problems printed before "... and N more"
 DbOption = typer.Option(
     None, "--db", envvar="TAGGER_DB", help="DuckDB file (default ./tagger.duckdb)"
 )
+RefreshOption = typer.Option(
+    False, help="Ask Yahoo Finance again for prices it had none for, or did not answer, today"
+)
 
 
 def command(group: typer.Typer, name: str | None = None):
@@ -192,21 +195,23 @@ def prices_fetch(
         formats=["%Y-%m-%d"],
         help="Last date, inclusive (default: yesterday in New York)",
     ),
+    refresh: bool = RefreshOption,
     db: Path | None = DbOption,
 ):
     """Fetch daily prices from Yahoo Finance into the store, asking only for dates not cached.
 
     Tickers Yahoo has no prices for are listed with Yahoo's reason. If Yahoo cannot be reached,
-    what was fetched is kept; run the same command again to resume.
+    what was fetched is kept. An empty or failed answer is not asked again for a day unless
+    --refresh.
 
     Example:
-        tagger prices fetch AAPL MSFT BRK.B --start 2023-01-01
-        tagger prices fetch SPY --start 2023-01-01 --end 2023-12-31 --db study.duckdb
+        tagger prices fetch AAPL MSFT BRK.B 005930.KS RIO.L --start 2023-01-01
+        tagger prices fetch SPY --start 2023-01-01 --end 2023-12-31 --db study.duckdb --refresh
     """
     from tagger import prices, store
 
     report = prices.fetch_prices(
-        store.connect(db), tickers, start.date(), end.date() if end else None
+        store.connect(db), tickers, start.date(), end.date() if end else None, refresh=refresh
     )
     _print_price_report(report)
 
@@ -221,8 +226,10 @@ def prices_import(
     """Import daily prices from a long-format CSV or Parquet file.
 
     Needs ticker, date (YYYY-MM-DD) and close or adj_close; open, high, low, volume are optional.
-    With only close, adj_close is set to close. Rows replace stored prices for the same ticker
-    and date. A bad file writes nothing and the error names the line and field.
+    Merges: the values given replace the stored ones for that ticker and date, the others are
+    kept; with only close, new rows get adj_close = close. A bad file (an unreadable value, a
+    price not above 0 and below 1e9, a volume not a whole number up to 1e15) writes nothing and
+    the error names the line and field.
 
     Example:
         tagger prices import my_prices.parquet
@@ -234,12 +241,18 @@ def prices_import(
 
 
 def _print_price_report(report) -> None:
-    tickers = ", ".join(report.tickers_written) or "none"
-    out.print(f"wrote {report.rows_written:,} rows for {tickers}", highlight=False)
+    written = report.written_frame()
+    counts = ", ".join(f"{written[c].sum():,} {c}" for c in ("inserted", "updated", "unchanged"))
+    out.print(f"{written.height} ticker(s): {counts} rows", highlight=False)
+    if written.height:
+        out.print(written)
     for note in report.notes:
         out.print(note, highlight=False)
-    if report.gaps:
-        out.print(report.gaps_frame())
+    for gap in report.gaps:
+        asked = f" (asked {gap.asked_at:%Y-%m-%d %H:%M %Z})" if gap.asked_at else ""
+        out.print(
+            f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}{asked}", highlight=False
+        )
 
 
 WindowsOption = typer.Option(
@@ -284,6 +297,7 @@ def study(
     market: str = MarketOption,
     benchmark: str | None = typer.Option(None, help="Second benchmark for every event (ETF)"),
     offline: bool = OfflineOption,
+    refresh: bool = RefreshOption,
     db: Path | None = DbOption,
 ):
     """Measure how stocks reacted to events (an event study): abnormal returns against a market
@@ -308,7 +322,7 @@ def study(
         if events
         else events_module.events_from_articles(con, min_relevance)
     )
-    report = pipeline.ensure_event_prices(con, found, settings, online=not offline)
+    report = pipeline.ensure_event_prices(con, found, settings, online=not offline, refresh=refresh)
     result = study_module.run_study(con, found, **asdict(settings))
     paths = result.write_csvs(out_dir)
     flagged = result.events.filter(pl.col("flags") != "")
@@ -411,6 +425,7 @@ def run(
     windows: str = WindowsOption,
     market: str = MarketOption,
     offline: bool = OfflineOption,
+    refresh: bool = RefreshOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display"),
     db: Path | None = DbOption,
 ):
@@ -443,6 +458,7 @@ def run(
             out_dir,
             min_relevance=min_relevance,
             online=not offline,
+            refresh=refresh,
             settings=settings,
             progress=lambda step: bar.update(task, description=step),
         )

@@ -41,6 +41,7 @@ def run(
     *,
     min_relevance: int = 50,
     online: bool = True,
+    refresh: bool = False,
     settings: study.StudySettings | None = None,
     universe: Universe | None = None,
     progress: Progress | None = None,
@@ -69,7 +70,7 @@ def run(
     studied = 0
     if not found.is_empty():
         step("getting prices")
-        gaps = ensure_event_prices(con, found, settings, online=online).gaps
+        gaps = ensure_event_prices(con, found, settings, online=online, refresh=refresh).gaps
         step("running the event study")
         result = study.run_study(con, found, **asdict(settings))
         studied = int(
@@ -95,6 +96,7 @@ def ensure_event_prices(
     settings: study.StudySettings,
     *,
     online: bool = True,
+    refresh: bool = False,
 ) -> prices.PriceReport:
     """Make available the prices a study of `found` reads: each event's ticker and benchmark and
     the market proxy, from the estimation window's first day to the last event day."""
@@ -106,7 +108,9 @@ def ensure_event_prices(
     if days.is_empty() or tickers.is_empty():
         return prices.PriceReport()
     start, end = _price_range(days, settings)
-    return prices.ensure_prices(con, tickers.unique().to_list(), start, end, online=online)
+    return prices.ensure_prices(
+        con, tickers.unique().to_list(), start, end, online=online, refresh=refresh
+    )
 
 
 def _price_range(days: pl.Series, settings: study.StudySettings) -> tuple[date, date]:
