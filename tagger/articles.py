@@ -8,17 +8,20 @@ A bad record is skipped and reported as an error; the good records of the same f
 
 `iter_articles(paths, chunk_articles=..., chunk_bytes=...)` reads the same input as a stream of
 batches, in input order, each with at most `chunk_articles` articles and `chunk_bytes` bytes of
-text (one larger article is a batch of its own). JSON Lines and CSV are read line by line and
-Parquet by record batches, so memory stays bounded whatever the size of the input; a `.json`
-file is one document and is read whole (up to `MAX_JSON_FILE_BYTES`). A batch's problems are
-those met while reading its records; an id already read in an earlier batch is reported and
-dropped as in one batch.
+text (all fields as given, UTF-8; one larger article is a batch of its own). JSON Lines and CSV
+are read line by line and Parquet by record batches, so memory stays bounded whatever the size
+of the input; a `.json` file is one document and is read whole (up to `MAX_JSON_FILE_BYTES`).
+A batch's problems are those met while reading its records; an id already read in an earlier
+batch is reported and dropped as within one batch. `read_articles` is all the batches in one.
 
-    store = tagger.store.connect("news.duckdb")
-    for batch in iter_articles(["news/"], chunk_articles=20_000):
+    from tagger import store
+    from tagger.articles import iter_articles, store_articles
+
+    con = store.connect("news.duckdb")
+    for batch in iter_articles(["news/"], chunk_articles=20_000, chunk_bytes=50_000_000):
         for problem in batch.problems:
-            print(problem)
-        store_articles(store, batch.articles)
+            print(problem)  # news/feed.jsonl:12: published_at: cannot parse ...
+        store_articles(con, batch.articles)
 
 Input fields (names match ignoring case, `_`, `-` and spaces, so `publishedAt` is
 `published_at`; the first non-empty one in this order wins; other fields are ignored):
@@ -72,6 +75,7 @@ import csv
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -689,17 +693,24 @@ def _json_fields(line: bytes) -> dict[str, str]:
 
 
 def _parse_json(data: bytes) -> object:
-    """One JSON value by the rules in the module docstring: numbers as Decimal (or int),
-    `NaN` and `Infinity` as floats (rejected in article fields), the last of repeated keys.
+    """One JSON value by the rules in the module docstring: integers as int, other numbers as
+    Decimal (exact), `NaN` and `Infinity` as floats (rejected in article fields), the last of
+    repeated keys.
 
     Raises UnicodeDecodeError, json.JSONDecodeError, or _BadRecord when nested deeper than
-    `MAX_JSON_DEPTH`.
+    `MAX_JSON_DEPTH` or holding an integer too long for Python's int.
     """
     text = data.decode("utf-8")
     if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _json_depth(text) > MAX_JSON_DEPTH:
         message = f"nested more than {MAX_JSON_DEPTH} levels deep; an article is a flat object"
         raise _BadRecord(None, message)
-    return _JSON.decode(text)
+    try:
+        return _JSON.decode(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # int() refuses more digits than sys.get_int_max_str_digits()
+        digits = sys.get_int_max_str_digits()
+        raise _BadRecord(None, f"a number of more than {digits} digits; write it as text") from None
 
 
 def _json_depth(text: str) -> int:
@@ -710,17 +721,15 @@ def _json_depth(text: str) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-def _json_number(text: str) -> int | Decimal:
-    """A JSON number: an int when short, else a Decimal (kept exact; never a float)."""
-    if len(text) <= 18 and text.lstrip("-").isdigit():
-        return int(text)
+def _json_fraction(text: str) -> Decimal:
+    """A JSON number with a fraction or an exponent, kept exact (never a float)."""
     try:
         return Decimal(text)
     except InvalidOperation:  # an exponent beyond Decimal's range
         return Decimal("Infinity")
 
 
-_JSON = json.JSONDecoder(parse_float=_json_number, parse_int=_json_number, strict=False)
+_JSON = json.JSONDecoder(parse_float=_json_fraction, strict=False)
 
 
 def _read_json(path: Path, limits: _Limits) -> Iterator[pl.DataFrame | Problem]:

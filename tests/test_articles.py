@@ -709,7 +709,8 @@ def test_json_numbers_become_text_one_way(tmp_path):
         ('{"body": "x", "url": false}', "url: expected text, got false"),
         ('{"body": 1e999999999}', "body: a number of more than 30 digits; write it as text"),
         ('{"body": 1e-31}', "body: a number of more than 30 digits; write it as text"),
-        ('{"body": "x", "id": ' + "7" * 5000 + "}", "id: a number of more than 30 digits"),
+        ('{"body": "x", "id": ' + "7" * 31 + "}", "id: a number of more than 30 digits"),
+        ('{"body": "x", "n": ' + "7" * 5000 + "}", "a number of more than 4300 digits; write"),
         ('{"body": 1e99999999999999999999999}', "body: a number of more than 30 digits"),
         ('{"body": {"a": 1}}', "body: expected text, got an object"),
         ('{"publisher": {"name": 5}, "body": "x"}', "publisher: expected text, got an object"),
@@ -825,7 +826,7 @@ def test_batches_concatenate_to_read_articles(tmp_path, chunk_articles, chunk_by
     assert list(dict.fromkeys(f for b in batches for f in b.files)) == whole.files
 
 
-TEXT_COLUMNS = ("article_id", "title", "body", "published_raw", "publisher", "url")
+TEXT_COLUMNS = ("title", "body", "published_raw", "publisher", "url")  # and the id as given
 
 
 def test_duplicate_ids_across_batches_keep_the_first(tmp_path):
@@ -876,3 +877,28 @@ def test_iter_articles_yields_one_batch_for_nothing(tmp_path):
     assert [str(p) for p in batches[0].problems] == [f"{tmp_path}: no article files in this folder"]
     with pytest.raises(ValueError, match="at least 1"):
         next(articles.iter_articles([tmp_path], chunk_articles=0))
+
+
+def write_one(path: Path, body: str) -> Path:
+    if path.suffix == ".txt":
+        path.write_text(body)
+    elif path.suffix == ".jsonl":
+        write_jsonl(path, [{"id": "a", "body": body}])
+    elif path.suffix == ".csv":
+        path.write_text(f"id,body\na,{body}\n")
+    else:
+        pl.DataFrame({"id": ["a"], "body": [body]}).write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".jsonl", ".csv", ".parquet"])
+def test_an_article_at_the_size_limit_is_read_and_one_byte_more_is_not(tmp_path, suffix):
+    limit = articles.MAX_ARTICLE_BYTES
+    at_limit = write_one(tmp_path / f"a{suffix}", "x" * limit)
+    assert read_articles([at_limit]).articles["body"].str.len_bytes().to_list() == [limit]
+    over = write_one(tmp_path / f"b{suffix}", "x" * (limit + 1))
+    batch = read_articles([over])
+    assert batch.articles.is_empty()
+    assert [(p.field, p.message) for p in batch.errors] == [
+        ("body", "article is 5.0 MB, over the 5 MB limit per article; split it or leave it out")
+    ]
