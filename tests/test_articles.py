@@ -655,8 +655,26 @@ ISO_TIMES = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(ISO_TIMES, ISO_TIMES.map(lambda t: t[:10])), min_size=1, max_size=8))
+COMPACT_TIMES = st.builds(
+    "{}{:02d}{:02d}T{:02d}{:02d}{:02d}".format,
+    st.sampled_from(["0001", "1899", "1900", "2024", "2100", "2101", "9999"]),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+)
+PADDING = st.sampled_from(["", " ", "\t", "\u200e", "\x1c", "\u2028", "\xa0"])
+TIMES = st.builds(
+    "{}{}{}".format,
+    PADDING,
+    st.one_of(ISO_TIMES, ISO_TIMES.map(lambda t: t[:10]), COMPACT_TIMES),
+    PADDING,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(TIMES, min_size=1, max_size=8))
 def test_file_times_match_parse_published_on_generated_times(texts):
     """polars parses the common forms in a file; it must agree with parse_published on each."""
     records = [{"id": str(i), "body": "x", "published_at": t} for i, t in enumerate(texts)]
