@@ -48,23 +48,27 @@ Input fields (names match ignoring case, `_`, `-` and spaces, so `publishedAt` i
         10 May 2024 14:30 -0400                          UT, UTC, GMT, Z, EST, EDT, CST, CDT,
                                                          MST, MDT, PST, PDT; none or -0000: UTC
       1715351400, 1715351400.5                           epoch seconds (a JSON number too)
-      1715351400000                                      epoch milliseconds (from 10^11 up)
+      1715351400000                                      epoch milliseconds (10^11 and up)
 
   Times and dates must lie in 1900-01-01..2100-12-31 (UTC); others are errors naming the range.
-- Values are JSON strings. A JSON number becomes text one way, whatever the rest of the file
-  holds: a whole number as its digits (`1e5`, `100000.0` and `100000` are all "100000"), others
-  in plain decimal (`5e-1` is "0.5"); an `id` must be a whole number, and a number with more
-  than 30 digits before or after the point is an error. `true`, `false`, `NaN`, `Infinity`, a
-  list, or an object (but a publisher's {"name": ...}) in an article field is an error. A key
-  given twice in one object: the last value counts, as in most JSON parsers.
-- Each record is parsed on its own (Python's json, the same code for every line), so a record
-  reads the same in any file. A record nested more than `MAX_JSON_DEPTH` levels deep is an
-  error; a JSON line longer than `MAX_LINE_BYTES` is reported and skipped unread.
+- Article fields are text. In JSON, a number becomes text one way, whatever the rest of the
+  file holds: a whole number as its digits (`1e5`, `100000.0` and `100000` are all "100000"),
+  others in plain decimal (`5e-1` is "0.5"); an `id` must be a whole number, and a number with
+  more than 30 digits before or after the point is an error. `true`, `false`, `NaN`,
+  `Infinity`, a list, or an object (but a publisher's {"name": ...}) in an article field is an
+  error. A key given twice in one object: the last value counts, as in most JSON parsers. In
+  CSV every value is text as written; in Parquet numbers and times are read as their text (a
+  float `id` column by the JSON rule) and a boolean, binary or nested column is an error.
+- Each JSON record is parsed on its own (Python's json, the same code for every line), so a
+  record reads the same in any file. A record nested more than `MAX_JSON_DEPTH` levels deep, or
+  holding an integer longer than Python's limit (4300 digits), is an error; a JSON or CSV line
+  longer than `MAX_LINE_BYTES` is reported and skipped unread (in CSV, with the rest of the
+  file, whose quoting can no longer be trusted).
 - `.txt` is one article (the whole file is the body); `.md` too, and a first line `# Heading`
   is its title. Their id is the file name without extension.
 - `.json` holds one article object, a list of them, or an object whose "articles", "feed" or
   "results" is that list (NewsAPI, Alpha Vantage and Polygon answers). A file that is not valid
-  JSON is reported at its line and skipped whole.
+  JSON is reported at its line and skipped whole, as is one over `MAX_JSON_FILE_BYTES`.
 - Title plus body may be at most `MAX_ARTICLE_BYTES` of UTF-8. Files must be UTF-8.
 - An id seen twice keeps its first article; the later ones are reported as warnings and dropped.
 

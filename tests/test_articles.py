@@ -1,3 +1,4 @@
+import csv
 import json
 import re
 import shutil
@@ -920,3 +921,19 @@ def test_an_article_at_the_size_limit_is_read_and_one_byte_more_is_not(tmp_path,
     assert [(p.field, p.message) for p in batch.errors] == [
         ("body", "article is 5.0 MB, over the 5 MB limit per article; split it or leave it out")
     ]
+
+
+def test_csv_line_over_the_line_limit_stops_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(articles, "MAX_LINE_BYTES", 1000)
+    path = tmp_path / "s.csv"
+    path.write_text("title,body\nkept,short\nlong," + "x" * 5000 + "\nlater,never read\n")
+    limit = csv.field_size_limit()
+    try:
+        batch = read_articles([path])
+    finally:
+        csv.field_size_limit(limit)
+    assert [str(p) for p in batch.problems] == [
+        f"{path}:3: cannot read CSV: a line over the 0.001 MB limit; the rest of the file was "
+        "skipped"
+    ]
+    assert batch.articles["title"].to_list() == ["kept"]

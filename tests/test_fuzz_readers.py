@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from tagger.articles import ARTICLE_SCHEMA, FIELD_NAMES, iter_articles, read_articles
 
-EXAMPLES = int(os.environ.get("TAGGER_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("TAGGER_FUZZ_EXAMPLES", "30"))
 MAX_PYTHON_MEMORY = 30_000_000  # bytes allocated by Python objects while reading one input
 FUZZ = settings(
     max_examples=EXAMPLES,
