@@ -247,9 +247,9 @@ def test_other_models_match_numpy(con, panel, model):
 def test_textbook_case_by_hand(tmp_path):
     """alpha, beta and the residuals are built in, so every number can be checked by hand."""
     con = store.connect(tmp_path / "hand.duckdb")
-    from tagger.sessions import nyse
+    from tagger.sessions import calendar
 
-    sessions = nyse().sessions
+    sessions = calendar("XNYS").sessions
     first = int(np.searchsorted(sessions, np.datetime64("2024-01-02")))
     t = np.arange(40)
     m = np.where(t % 2 == 0, 0.01, -0.01)
@@ -361,7 +361,7 @@ def test_store_is_replaced_not_duplicated_and_survives_a_failed_run(tmp_path, mo
     real_insert = study._insert
 
     def failing_insert(con_, table, columns):
-        if table == "study_cars":
+        if table == "study_cars_all":
             raise RuntimeError("disk full")
         real_insert(con_, table, columns)
 
@@ -374,11 +374,12 @@ def test_store_is_replaced_not_duplicated_and_survives_a_failed_run(tmp_path, mo
 def test_user_queries_run_on_the_stored_study(con):
     study.run_study(con, events_frame())
     assert {"car_by_ticker", "event_reactions", "car_path", "study_summary"} <= set(sql.available())
-    rows = sql.run(con, "car_by_ticker", window="-1:1").fetchall()
-    assert {r[0] for r in rows} == {t for t, _ in EVENTS}
-    assert sum(r[1] for r in rows) == len(EVENTS)
-    path = sql.run(con, "car_path", event_id="AAPL@2024-05-03").fetchall()
-    assert [r[3] for r in path] == list(SPAN)
+    rows = sql.frame(con, "car_by_ticker", window="-1:1")
+    assert set(rows["ticker"]) == {t for t, _ in EVENTS}
+    assert rows["events"].sum() == len(EVENTS)
+    assert set(rows["currency"]) == {"USD"}
+    path = sql.frame(con, "car_path", event_id="AAPL@2024-05-03")
+    assert path["day"].to_list() == list(SPAN)
     reactions = sql.run(con, "event_reactions", window="0:1").fetchall()
     assert len(reactions) == len(EVENTS)
     summary = sql.run(con, "study_summary").fetchall()
