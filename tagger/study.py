@@ -295,16 +295,9 @@ def _tickers_with_prices(
     wanted = pl.concat([events["ticker"], events["benchmark"], events["market"]])
     wanted = wanted.drop_nulls().unique().sort().to_list()
     found = {row[0] for row in sql.run(con, "study/tickers_with_prices", wanted=wanted).fetchall()}
-    markets_wanted = events.filter(pl.col("calendar").is_not_null())["market"].drop_nulls()
     if settings.market and settings.market not in found:
         raise InputError(
             f"market proxy {settings.market} has no prices; load its prices or pick --market"
-        )
-    if len(markets_wanted) and not found & set(markets_wanted):
-        names = ", ".join(sorted(set(markets_wanted))[:5])
-        raise InputError(
-            f"market proxy {names} has no prices; load its prices, give --market or a market "
-            "column in the events"
         )
     return found
 
@@ -400,7 +393,9 @@ def _measure(
     flags = {f: np.zeros(size, dtype=bool) for f in FLAGS}
     flags["no_calendar"] = events["calendar"].is_null().to_numpy()
     flags["outside_calendar"] = events["event_date"].is_null().to_numpy() & ~flags["no_calendar"]
-    flags["date_only"] = events["rule"].str.starts_with("date_only").to_numpy()
+    flags["date_only"] = (
+        events["published_at"].is_null() & events["published_date"].is_not_null()
+    ).to_numpy()
     priced = pl.col("ticker").is_in(list(with_prices)) & pl.col("market").is_in(list(with_prices))
     dated = events.with_row_index("key").filter(pl.col("event_date").is_not_null())
     flags["no_prices"][dated.filter(~priced.fill_null(False))["key"].to_numpy()] = True
