@@ -105,6 +105,8 @@ def normalised_tickers(tickers: pl.Series) -> pl.Series:
 
     distinct = tickers.drop_nulls().unique()
     spelled = [normalise_ticker(t) for t in distinct]
+    if spelled == distinct.to_list():  # already spelled so: nothing to replace
+        return tickers.cast(pl.String)
     return tickers.replace_strict(distinct, spelled, default=None, return_dtype=pl.String)
 
 
@@ -201,11 +203,11 @@ def _with_event_ids(events: pl.DataFrame, path: Path) -> pl.DataFrame:
             pl.col("published_date").cast(pl.String),
         )
         default = events.select(pl.col("ticker") + "@" + time).to_series()
-        if default.is_duplicated().any():
+        if default.n_unique() < len(default):
             repeat = default.to_frame().select(pl.int_range(pl.len()).over("ticker")).to_series()
             default = default.zip_with(repeat == 0, default + "#" + (repeat + 1).cast(pl.String))
         events = events.with_columns(pl.coalesce("event_id", default).alias("event_id"))
-    duplicated = events.filter(pl.col("event_id").is_duplicated())["event_id"]
-    if len(duplicated):
+    if events["event_id"].n_unique() < len(events):
+        duplicated = events.filter(pl.col("event_id").is_duplicated())["event_id"]
         raise InputError(f"{path}: event_id {duplicated[0]!r} appears more than once")
     return events.select(list(EVENT_SCHEMA))

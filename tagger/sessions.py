@@ -34,6 +34,16 @@ import numpy as np
 import polars as pl
 
 US_CALENDAR = "XNYS"
+RULES = (  # in the order _align tests them
+    "outside_calendar",
+    "pre_open",
+    "in_session",
+    "after_close",
+    "closed_day",
+    "date_only",
+    "date_only_closed_day",
+    "no_calendar",
+)
 CALENDAR_START = "1990-01-02"
 
 
@@ -142,19 +152,23 @@ def align_events(
     """
     if calendars is None:
         calendars = pl.select(pl.repeat(US_CALENDAR, len(published_at))).to_series()
-    event_date = np.full(len(published_at), np.datetime64("NaT"), dtype="datetime64[D]")
-    rule = np.full(len(published_at), "no_calendar", dtype=object)
-    groups = pl.DataFrame({"calendar": calendars}).with_row_index().group_by("calendar")
-    for (name,), group in groups:
-        if name is None:
-            continue
-        rows = group["index"].to_numpy()
-        day0, how = _align(calendar(name), published_at.gather(rows), published_date.gather(rows))
-        event_date[rows], rule[rows] = day0, how
+    names = calendars.drop_nulls().unique()
+    if len(names) == 1 and not calendars.has_nulls():  # one calendar: no regrouping
+        event_date, rule = _align(calendar(names[0]), published_at, published_date)
+    else:
+        event_date = np.full(len(published_at), np.datetime64("NaT"), dtype="datetime64[D]")
+        rule = np.full(len(published_at), RULES.index("no_calendar"), dtype=np.int8)
+        groups = pl.DataFrame({"calendar": calendars}).with_row_index().group_by("calendar")
+        for (name,), group in groups:
+            if name is None:
+                continue
+            rows = group["index"].to_numpy()
+            found = _align(calendar(name), published_at.gather(rows), published_date.gather(rows))
+            event_date[rows], rule[rows] = found
     return pl.DataFrame(
         {
             "event_date": pl.Series(event_date).cast(pl.Date),
-            "rule": pl.Series(rule, dtype=pl.String),
+            "rule": pl.Series(RULES, dtype=pl.String).gather(rule),
         }
     )
 
@@ -191,9 +205,9 @@ def _align(cal: SessionCalendar, published_at: pl.Series, published_date: pl.Ser
             has_instant,
             session == day,
         ],
-        ["outside_calendar", "pre_open", "in_session", "after_close", "closed_day", "date_only"],
-        "date_only_closed_day",
-    )
+        range(6),
+        6,
+    ).astype(np.int8)
     return np.where(known, session, np.datetime64("NaT")), rule
 
 

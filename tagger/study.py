@@ -248,7 +248,7 @@ def prepared_events(events: pl.DataFrame, settings: StudySettings) -> pl.DataFra
         (pl.col(c) if c in events.columns else pl.lit(None)).cast(dtype).alias(c)
         for c, dtype in EVENT_SCHEMA.items()
     )
-    if events["event_id"].is_duplicated().any():
+    if events["event_id"].n_unique() < len(events):
         dup = events.filter(pl.col("event_id").is_duplicated())["event_id"][0]
         raise InputError(f"event_id {dup!r} appears more than once in the events")
     venues = _venues(normalised_tickers(events["ticker"]))
@@ -276,16 +276,22 @@ def _venues(tickers: pl.Series) -> pl.DataFrame:
     local index; a null ticker (a private company without a listed parent) is taken as US."""
     distinct = tickers.drop_nulls().unique().sort()
     found = [markets.venue_of_symbol(t) for t in distinct]
+    venues = pl.DataFrame(
+        {
+            "ticker": distinct,
+            "calendar": [v.calendar for v in found],
+            "currency": [v.currency for v in found],
+            "index": [v.index for v in found],
+        },
+        schema_overrides={c: pl.String for c in ("calendar", "currency", "index")},
+    )
     us = markets.venue_of_symbol("SPY")
-
-    def column(attribute: str, fallback) -> pl.Series:
-        values = [getattr(v, attribute) for v in found]
-        return tickers.replace_strict(
-            distinct, values, default=fallback, return_dtype=pl.String
-        ).alias(attribute)
-
-    return pl.DataFrame(
-        [tickers, column("calendar", us.calendar), column("currency", None), column("index", None)]
+    joined = tickers.to_frame("ticker").join(venues, on="ticker", how="left", maintain_order="left")
+    return joined.with_columns(
+        pl.when(pl.col("ticker").is_null())
+        .then(pl.lit(us.calendar))
+        .otherwise("calendar")
+        .alias("calendar")
     )
 
 
@@ -414,6 +420,8 @@ def _measure(
     def joined(part: str) -> dict[str, np.ndarray]:
         """The groups' arrays of `part` as one, in the events' order (model constants once)."""
         first = getattr(groups[0], part)
+        if len(groups) == 1:
+            return first
         return {
             k: first[k]
             if np.ndim(first[k]) == 0
@@ -538,14 +546,20 @@ def _implausible_moves(
 
 
 def _notes(events: pl.DataFrame, flags: dict[str, np.ndarray]) -> pl.Series:
-    """Why an event has no numbers, or is left out of the tests, in words."""
+    """Why an event has no numbers, or is left out of the tests, in words (null otherwise)."""
+    size = len(events)
+    noted = np.flatnonzero(
+        flags["no_prices"] | flags["price_jump"] | events["ticker"].is_null().to_numpy()
+    )
+    events = events.gather(noted)
+    flags = {name: values[noted] for name, values in flags.items()}
     first, last = _calendar_bounds(events["calendar"])
     when = pl.coalesce(
         pl.col("published_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         pl.col("published_date").cast(pl.String),
     )
     flag = {name: pl.lit(pl.Series(values)) for name, values in flags.items()}
-    return events.select(
+    notes = events.select(
         pl.when(flag["no_calendar"])
         .then(pl.lit("no trading calendar for the venue of ") + pl.col("ticker") + "; not studied")
         .when(flag["outside_calendar"] & when.is_null())
@@ -582,6 +596,7 @@ def _notes(events: pl.DataFrame, flags: dict[str, np.ndarray]) -> pl.Series:
         )
         .alias("note")
     ).to_series()
+    return pl.repeat(None, size, dtype=pl.String, eager=True).alias("note").scatter(noted, notes)
 
 
 def _calendar_bounds(calendars: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -932,11 +947,14 @@ def _mean_tied_ranks(tied: np.ndarray) -> np.ndarray:
 def _confounded(rows: np.ndarray, col0: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """True where another event of the same ticker has day 0 within days lo..hi of this one."""
     key = rows.astype(np.int64) << 32 | col0
-    ordered = np.sort(key)
-    inside = np.searchsorted(ordered, key + hi, "right") - np.searchsorted(
-        ordered, key + lo, "left"
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]  # sorted queries: each search starts near the last
+    inside = np.searchsorted(ordered, ordered + hi, "right") - np.searchsorted(
+        ordered, ordered + lo, "left"
     )
-    return inside - (lo <= 0 <= hi) > 0
+    confounded = np.empty(len(key), dtype=bool)
+    confounded[order] = inside - (lo <= 0 <= hi) > 0
+    return confounded
 
 
 # -- storing and shaping results -------------------------------------------------------------

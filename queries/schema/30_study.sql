@@ -4,7 +4,9 @@
 -- previous studies in place. event_key is unique across studies. The views without _all
 -- (study_events, study_cars ...) and study_results, study_event_cars show the latest study;
 -- study_results_of(study) and study_event_cars_of(study) any one (a name or an id; NULL: the
--- latest). Conventions: docs/conventions.md.
+-- latest). Conventions: docs/conventions.md. The per-event and per-day numbers and the event ids
+-- are stored uncompressed: such values hardly compress, and trying costs a million-event study
+-- about a second (bench/bench_study.py).
 
 -- One row per stored study: its id, name, time and settings.
 CREATE TABLE study_settings_all (
@@ -27,7 +29,7 @@ CREATE TABLE study_settings_all (
 CREATE TABLE study_events_all (
     study_id         INTEGER NOT NULL,
     event_key        INTEGER NOT NULL,
-    event_id         VARCHAR NOT NULL,
+    event_id         VARCHAR NOT NULL USING COMPRESSION uncompressed,
     article_id       VARCHAR,      -- events from tagged articles: event_id is article_id:entity_idx
     entity_idx       INTEGER,
     entity_id        VARCHAR,      -- the tagger's company id, when the store's entities carry it
@@ -78,10 +80,10 @@ CREATE TABLE study_abnormal_returns_all (
     study_id         INTEGER NOT NULL,
     event_key        INTEGER NOT NULL,
     day              INTEGER NOT NULL,
-    ret              DOUBLE,   -- stock return
-    market_return    DOUBLE,
-    benchmark_return DOUBLE,   -- second benchmark's return
-    ar               DOUBLE
+    ret              DOUBLE USING COMPRESSION uncompressed,   -- stock return
+    market_return    DOUBLE USING COMPRESSION uncompressed,
+    benchmark_return DOUBLE USING COMPRESSION uncompressed,   -- second benchmark's return
+    ar               DOUBLE USING COMPRESSION uncompressed
 );
 
 -- Cumulative abnormal return per event and event window.
@@ -91,10 +93,10 @@ CREATE TABLE study_cars_all (
     window_start INTEGER NOT NULL,  -- the window is window_start:window_end, e.g. -1:1
     window_end   INTEGER NOT NULL,
     days         INTEGER,           -- valid days in the window
-    car          DOUBLE,
-    car_var      DOUBLE,
-    t            DOUBLE,
-    p            DOUBLE             -- two-sided, Student t with df of the estimates
+    car          DOUBLE USING COMPRESSION uncompressed,
+    car_var      DOUBLE USING COMPRESSION uncompressed,
+    t            DOUBLE USING COMPRESSION uncompressed,
+    p            DOUBLE USING COMPRESSION uncompressed  -- two-sided, Student t with df of the estimates
 );
 
 -- Mean centred rank per relative day (estimation and event days) for the rank test.
