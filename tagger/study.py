@@ -16,7 +16,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import duckdb
@@ -50,7 +50,7 @@ OUT_OF_SAMPLE_FLAGS = (
     "short_estimation",
     "price_jump",
 )
-_CHUNK = 2_048  # events per step of the rank pass: its arrays stay in the CPU cache
+_CHUNK = 256  # events per step of the rank pass: its arrays stay in the CPU cache
 _THREADS = min(4, os.cpu_count() or 1)
 
 
@@ -914,20 +914,24 @@ def centred_rank_sums(
     np.copyto(keys, missing_keys, where=missing)
     keys.sort(axis=1)
     valid_count = cols - missing.sum(axis=1)
-    rank = np.broadcast_to(column + 1.0, (rows, cols))
-    value = keys >> bits
-    tied = value[:, 1:] == value[:, :-1]
+    scaled = _scaled_ranks(cols)[valid_count]  # rank / (valid + 1); 0 at missing values
+    tied = (keys[:, 1:] ^ keys[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
     tie_rows = np.flatnonzero(tied.any(axis=1))
     if len(tie_rows):
-        rank = rank.copy()
-        rank[tie_rows] = _mean_tied_ranks(tied[tie_rows])
-    centred = np.where(column < valid_count[:, None], rank, (valid_count + 1.0)[:, None] / 2)
-    centred *= (1 / (valid_count + 1.0))[:, None]
-    centred -= 0.5
-    return (
-        np.bincount((keys & low).ravel(), weights=centred.ravel(), minlength=cols),
-        rows - missing.sum(axis=0, dtype=np.float64),
-    )
+        valid = valid_count[tie_rows, None]
+        ranks = np.where(column < valid, _mean_tied_ranks(tied[tie_rows]), 0.0)
+        scaled[tie_rows] = ranks / (valid + 1.0)
+    counts = rows - missing.sum(axis=0, dtype=np.float64)
+    sums = np.bincount((keys & low).ravel(), weights=scaled.ravel(), minlength=cols)
+    return sums - 0.5 * counts, counts
+
+
+@cache
+def _scaled_ranks(cols: int) -> np.ndarray:
+    """Row v: the ranks 1..v of a row with v valid values scaled by 1 / (v + 1), then zeros."""
+    position = np.arange(cols)
+    valid = np.arange(cols + 1)[:, None]
+    return np.where(position < valid, (position + 1.0) / (valid + 1.0), 0.0)
 
 
 def _mean_tied_ranks(tied: np.ndarray) -> np.ndarray:
