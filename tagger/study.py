@@ -764,7 +764,8 @@ def window_cars(
     from scipy import special
 
     first = settings.span[0]
-    missing = np.cumsum(np.isnan(per_day["ret"]) | np.isnan(per_day["market_return"]), axis=1)
+    missing = np.isnan(per_day["ret"]) | np.isnan(per_day["market_return"])
+    missing = np.cumsum(missing, axis=1, dtype=np.int32)
     car_days, car_through, dm_through = cumulated(per_day, est)
     shape = (len(car_through), len(settings.windows))
     car, days, dm, gaps = np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape)
@@ -985,27 +986,30 @@ def _store(
             measured.note,
         ),
     )
-    _insert(
-        con,
-        "study_abnormal_returns_all",
-        {
-            "study_id": np.full(len(keys) * (last - first + 1), study_id, dtype=np.int32),
-            "event_key": np.repeat(keys, last - first + 1),
-            "day": np.tile(np.arange(first, last + 1, dtype=np.int32), len(keys)),
-            **{k: per_day[k].ravel() for k in _PER_DAY},
-        },
-    )
-    _insert(
-        con,
-        "study_cars_all",
-        {
-            "study_id": np.full(len(keys) * len(settings.windows), study_id, dtype=np.int32),
-            "event_key": np.repeat(keys, len(settings.windows)),
-            "window_start": np.tile(np.int32([s for s, _ in settings.windows]), len(keys)),
-            "window_end": np.tile(np.int32([e for _, e in settings.windows]), len(keys)),
-            **{k: per_window[k].ravel() for k in ("days", "car", "car_var", "t", "p")},
-        },
-    )
+    days = np.arange(first, last + 1, dtype=np.int32)
+    windows = np.int32(settings.windows)
+    for part in _batches(len(keys)):  # bounded memory: the copies are per batch
+        _insert(
+            con,
+            "study_abnormal_returns_all",
+            {
+                "study_id": np.full(len(days) * len(keys[part]), study_id, dtype=np.int32),
+                "event_key": np.repeat(keys[part], len(days)),
+                "day": np.tile(days, len(keys[part])),
+                **{k: per_day[k][part].ravel() for k in _PER_DAY},
+            },
+        )
+        _insert(
+            con,
+            "study_cars_all",
+            {
+                "study_id": np.full(len(windows) * len(keys[part]), study_id, dtype=np.int32),
+                "event_key": np.repeat(keys[part], len(windows)),
+                "window_start": np.tile(windows[:, 0], len(keys[part])),
+                "window_end": np.tile(windows[:, 1], len(keys[part])),
+                **{k: per_window[k][part].ravel() for k in ("days", "car", "car_var", "t", "p")},
+            },
+        )
     ranks = measured.rank_days
     est = {**est, "positive_share": ranks["positive_share"]}
     _insert(
@@ -1088,6 +1092,11 @@ _STUDY_TABLES = (
     "study_caar_all",
 )
 _INPUT_TABLES = ("study_sessions", "study_tickers")
+
+
+def _batches(size: int, batch: int = 131_072) -> list[slice]:
+    """Consecutive slices of at most `batch` events covering 0..size (at least one)."""
+    return [slice(start, start + batch) for start in range(0, max(size, 1), batch)]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict | pl.DataFrame) -> None:
