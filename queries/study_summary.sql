@@ -7,11 +7,11 @@ WITH chosen AS (
 ),
 counts AS (
     SELECT
-        count_if(no_prices) AS no_prices,
-        count_if(no_calendar OR outside_calendar) AS no_day_0,
-        count_if(short_estimation) AS short_estimation,
-        count_if(price_jump) AS price_jump,
-        count_if(confounded) AS confounded
+        count_if(no_prices)::INTEGER AS no_prices,
+        count_if(no_calendar OR outside_calendar)::INTEGER AS no_day_0,
+        count_if(short_estimation)::INTEGER AS short_estimation,
+        count_if(price_jump)::INTEGER AS price_jump,
+        count_if(confounded)::INTEGER AS confounded
     FROM study_events_all
     WHERE study_id = (SELECT study_id FROM chosen)
 )
