@@ -726,9 +726,12 @@ def abnormal_returns(
     stock_windows = np.lib.stride_tricks.sliding_window_view(panel.ret, last - first + 1, axis=1)
     ret = stock_windows[rows, start]
     mkt = np.lib.stride_tricks.sliding_window_view(market, last - first + 1)[start]
-    bench = np.full_like(ret, np.nan)
     with_bench = bench_row >= 0
-    bench[with_bench] = stock_windows[bench_row[with_bench], start[with_bench]]
+    if with_bench.any():
+        bench = np.full_like(ret, np.nan)
+        bench[with_bench] = stock_windows[bench_row[with_bench], start[with_bench]]
+    else:  # no event has a second benchmark: NaN without the memory
+        bench = np.broadcast_to(np.nan, ret.shape)
     ar = mkt * -est["beta"][:, None]
     ar -= est["alpha"][:, None]
     ar += ret
@@ -740,7 +743,8 @@ def cumulated(per_day: dict[str, np.ndarray], est: dict[str, np.ndarray]):
     market returns' deviations from the estimation mean."""
     valid = ~np.isnan(per_day["ar"])
     days = np.cumsum(valid, axis=1, dtype=np.int32)
-    car = np.cumsum(np.where(valid, per_day["ar"], 0.0), axis=1)
+    car = np.where(valid, per_day["ar"], 0.0)
+    np.cumsum(car, axis=1, out=car)
     deviation = per_day["market_return"] - est["market_mean"][:, None]
     deviation[~valid] = 0.0
     return days, car, np.cumsum(deviation, axis=1, out=deviation)
