@@ -8,8 +8,9 @@ processes, each with its own peak RSS:
   --windows -1:1,-5:5` (imports, reading the CSV, day 0, the study with every test, storing, CSVs);
 - a bare reference script: polars reads the same prices (parquet) and events, numpy computes only
   the market-model CARs of the same windows on the SPY calendar (16:00 New York closes).
-It prints both times, their ratio and the largest CAR difference between the two (events on
-13:00 early-close afternoons differ in day 0 and are left out of that comparison).
+It prints both wall and CPU times (user + system, all threads), their ratios, peak RSS and the
+largest CAR difference between the two (events on 13:00 early-close afternoons differ in day 0
+and are left out of that comparison).
 
 Library (`--part library`): run_study on an in-memory-loaded store for 10k/100k/1M events over
 the real panel and a synthetic one (5,000 tickers x 10 years resampled from the real returns).
@@ -77,8 +78,9 @@ def _default_prices() -> Path:
 
 def _whole_process(prices: Path, sizes: list[int]) -> None:
     print(
-        f"{'events':>9} {'tagger study':>13} {'reference':>10} {'ratio':>6} "
-        f"{'peak RSS study':>15} {'reference':>10} {'max |dCAR|':>11} {'compared':>9}"
+        f"{'events':>9} {'tagger study':>13} {'reference':>10} {'ratio':>6} {'CPU study':>10} "
+        f"{'reference':>10} {'ratio':>6} {'peak RSS study':>15} {'reference':>10} "
+        f"{'max |dCAR|':>11} {'compared':>9}"
     )
     panel = pl.read_parquet(prices, columns=["ticker", "date"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,7 +112,8 @@ def _whole_process(prices: Path, sizes: list[int]) -> None:
             gap, compared = _car_difference(study_out / "events.csv", reference_out)
             print(
                 f"{size:>9,} {study[0]:>12.2f}s {reference[0]:>9.2f}s "
-                f"{study[0] / reference[0]:>6.2f} {study[1]:>13.2f}GB {reference[1]:>8.2f}GB "
+                f"{study[0] / reference[0]:>6.2f} {study[1]:>9.2f}s {reference[1]:>9.2f}s "
+                f"{study[1] / reference[1]:>6.2f} {study[2]:>13.2f}GB {reference[2]:>8.2f}GB "
                 f"{gap:>11.1e} {compared:>9,}",
                 flush=True,
             )
@@ -129,8 +132,9 @@ def _prices_database(prices: Path, database: Path) -> None:
     con.close()
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GB) of a command run in its own process."""
+def _timed(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system, all threads) and peak RSS (GB) of a command
+    run in its own process. CPU time is what a busy machine changes least."""
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
@@ -138,7 +142,7 @@ def _timed(command: list[str]) -> tuple[float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         sys.exit(f"bench_study: {command[2:4]} failed:\n{child.stderr.read().decode()}")
-    return seconds, usage.ru_maxrss / 1024**2
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2
 
 
 def _car_difference(study_csv: Path, reference: Path) -> tuple[float, int]:
