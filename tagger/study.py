@@ -407,7 +407,7 @@ def _measure(
     flags["no_prices"][dated.filter(~priced.fill_null(False))["key"].to_numpy()] = True
     flags["no_prices"] |= events["event_date"].is_null().to_numpy()  # not measured: no day 0
     groups = []
-    for (calendar,), in_calendar in dated.filter(priced).group_by("calendar"):
+    for (calendar,), in_calendar in dated.filter(priced).group_by("calendar", maintain_order=True):
         groups.extend(_measure_calendar(con, calendar, in_calendar, settings, background))
     groups.sort(key=lambda g: g.keys[0])
     if not groups:  # nothing to measure: the same arrays, with no rows
@@ -516,8 +516,9 @@ def _measure_group(
 ) -> _Group:
     """Measure events against one market proxy (row `market_row` of the panel)."""
     market = panel.ret[market_row]
-    est = estimation_sums(panel, market, rows, col0, settings.estimation)
-    est.update(fit_model(est, settings.model))
+    sums = estimation_sums(panel, market, rows, col0, settings.estimation)
+    est = {"n": sums["n"], **fit_model(sums, settings.model)}
+    del sums  # the raw sums: a million events hold 80 MB of them
     short = est["n"] < settings.min_estimation_days
     jump = _implausible_moves(panel, market_row, rows, col0, settings)
     est["in_sample"] = ~short & ~jump & (np.nan_to_num(est["sigma"]) > 0)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import scipy.stats as st
 
-from tagger import sql, store, study
+from tagger import pipeline, sql, store, study
 from tagger.errors import InputError
 from tagger.events import events_from_articles, events_from_csv
 from tagger.paths import DATA
@@ -829,3 +829,24 @@ def test_csvs_are_safe_to_open_in_a_spreadsheet(con, tmp_path):
     text = res.write_csvs(tmp_path)[0].read_text()
     assert "'=HYPERLINK" in text and ",'+1," in text
     assert pl.read_csv(tmp_path / "events.csv")["car_0_1"].dtype == pl.Float64
+
+
+def test_prices_are_asked_for_each_event_on_its_own_calendar(tmp_path):
+    """pipeline.ensure_event_prices asks for each event's ticker and market proxy over its own
+    calendar's estimation and event days (offline: what is missing comes back as gaps)."""
+    con = store.connect(tmp_path / "ask.duckdb")
+    events = krx_events(market=None)  # Korean events: ^KS11; Apple: SPY
+    settings = study.StudySettings()
+    report = pipeline.ensure_event_prices(con, events, settings, online=False)
+    gaps = {gap.ticker: gap for gap in report.gaps}
+    assert {"005930.KS", "000660.KS", "^KS11"} <= set(gaps)
+    assert "SPY" not in gaps and "AAPL" not in gaps  # from the bundled snapshot
+    xkrx = calendar("XKRX")
+    first_day0 = np.searchsorted(xkrx.sessions, np.datetime64(date(2024, 5, 3)))
+    last_day0 = np.searchsorted(xkrx.sessions, np.datetime64(date(2025, 1, 8)))
+    margin = pipeline.PRICE_MARGIN
+    start = xkrx.sessions[first_day0 - 250 - 1 - margin].astype(object)
+    end = xkrx.sessions[last_day0 + 5 + margin].astype(object)
+    assert (gaps["^KS11"].start, gaps["^KS11"].end) == (start, end)
+    spy = con.execute("SELECT min(date), max(date) FROM prices WHERE ticker = 'SPY'").fetchall()
+    assert spy[0][0] <= date(2023, 4, 1) and spy[0][1] >= date(2024, 5, 9)
