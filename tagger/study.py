@@ -25,6 +25,7 @@ import polars as pl
 
 from tagger import csvfile, markets, sessions, sql, store
 from tagger.errors import InputError
+from tagger.events import EVENT_SCHEMA, normalised_tickers
 
 MODELS = ("market", "market_adjusted", "mean_adjusted")
 RETURNS = ("simple", "log")
@@ -239,8 +240,6 @@ def prepared_events(events: pl.DataFrame, settings: StudySettings) -> pl.DataFra
     each with its venue's `calendar` and `currency`, its `market` proxy (`settings.market`, else
     the event's own, else its listing's local index), its benchmark, day 0 (`event_date`) on its
     calendar and the `rule` that set it (tagger.sessions)."""
-    from tagger.events import EVENT_SCHEMA, normalised_tickers
-
     missing = [c for c in ("event_id", "ticker") if c not in events.columns]
     if missing:
         raise InputError(f"events have no {', '.join(missing)} column")
@@ -255,10 +254,10 @@ def prepared_events(events: pl.DataFrame, settings: StudySettings) -> pl.DataFra
     events = events.with_columns(
         venues["ticker"],
         pl.col("status").fill_null("listed"),
-        pl.lit(settings.benchmark, pl.String)
+        pl.lit(_ticker(settings.benchmark), pl.String)
         .fill_null(pl.Series(normalised_tickers(events["benchmark"])))
         .alias("benchmark"),
-        pl.lit(settings.market, pl.String)
+        pl.lit(_ticker(settings.market), pl.String)
         .fill_null(pl.Series(normalised_tickers(events["market"])))
         .fill_null(venues["index"])
         .alias("market"),
@@ -810,10 +809,11 @@ def rank_and_sign_pass(
 ) -> dict:
     """One pass over every in-sample event's estimation and span days, in cache-sized chunks.
 
-    Gives each event's share of positive estimation-window ARs (generalized sign test, Cowan 1992),
-    the mean centred rank per relative day (rank test, Corrado 1989, ranks scaled by
-    1 / (valid days + 1) as in Corrado & Zivney 1992), and the mean cross-correlation of the
-    estimation-window ARs (Kolari & Pynnonen 2010).
+    Gives each event's share of positive estimation-window ARs (generalized sign test, Cowan 1992)
+    and, summed over the events, what `pooled_ranks` turns into the mean centred rank per relative
+    day (rank test, Corrado 1989, ranks scaled by 1 / (valid days + 1) as in Corrado & Zivney
+    1992) and the mean cross-correlation of the estimation-window ARs (Kolari & Pynnonen 2010):
+    `rank_sum`, `rank_n` per day and `corr_sum` (the standardised rows' sum), `corr_events`.
     """
     (est_start, est_end), (first, last) = settings.estimation, settings.span
     days = np.arange(est_start, last + 1)
