@@ -8,8 +8,10 @@ import numpy as np
 import polars as pl
 import pytest
 import scipy.stats as st
+from typer.testing import CliRunner
 
 from tagger import pipeline, sql, store, study
+from tagger.cli import app
 from tagger.errors import InputError
 from tagger.events import events_from_articles, events_from_csv
 from tagger.paths import DATA
@@ -850,3 +852,38 @@ def test_prices_are_asked_for_each_event_on_its_own_calendar(tmp_path):
     assert (gaps["^KS11"].start, gaps["^KS11"].end) == (start, end)
     spy = con.execute("SELECT min(date), max(date) FROM prices WHERE ticker = 'SPY'").fetchall()
     assert spy[0][0] <= date(2023, 4, 1) and spy[0][1] >= date(2024, 5, 9)
+
+
+def test_study_command_keeps_named_studies_and_queries_pick_one(tmp_path):
+    """`tagger study --name` stores a study beside the others; `tagger query` reads the latest
+    or the one asked for, and an unknown one is one line."""
+    runner = CliRunner()
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "ticker,published_at,market\n"
+        "AAPL,2024-05-02T10:00:00Z,\n"
+        "brk.b,2024-05-02T21:00:00Z,\n"
+        "MSFT,2024-05-02T10:00:00Z,QQQ\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "s.duckdb")
+    for name in ("first", "second"):
+        out = tmp_path / name
+        result = runner.invoke(
+            app,
+            ["study", "--events", str(events), "--out", str(out), "--db", db, "--name", name],
+        )
+        assert result.exit_code == 0, result.output
+    written = pl.read_csv(tmp_path / "first" / "events.csv")
+    assert written["ticker"].to_list() == ["AAPL", "BRK-B", "MSFT"]
+    assert written["market"].to_list() == ["SPY", "SPY", "QQQ"]
+    assert written["currency"].to_list() == ["USD"] * 3
+    assert written["event_date"].to_list() == ["2024-05-02", "2024-05-03", "2024-05-02"]
+    listed = runner.invoke(app, ["query", "studies", "--db", db, "--csv", str(tmp_path / "s.csv")])
+    assert listed.exit_code == 0, listed.output
+    assert pl.read_csv(tmp_path / "s.csv")["name"].to_list() == ["second", "first"]
+    unknown = runner.invoke(app, ["query", "study_summary", "--db", db, "--param", "study=nope"])
+    assert unknown.exit_code == 1
+    assert unknown.stderr.strip() == (
+        "error: query study_summary: no stored study nope; `tagger query studies` lists them"
+    )
