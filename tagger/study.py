@@ -1170,7 +1170,7 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
         ignore_nulls=True,
     )
     in_sample = np.zeros(len(events), dtype=bool)
-    in_sample[keys] = est.get("in_sample", np.zeros(0, dtype=bool))
+    in_sample[keys] = est["in_sample"]
     return (
         events.select(_EVENT_COLUMNS)
         .with_columns(
