@@ -1,6 +1,7 @@
 -- Events from tagged articles: each listed company named with relevance >= $min_relevance, and
 -- each private company named as relevant (measured through its listed parent where known).
 -- Day 0 comes from published_at (an instant) or, failing that, published_date.
+-- article_id, entity_idx: the entity the event is about (event_id is article_id:entity_idx).
 -- benchmark: the SPDR sector ETF of the entity's sector (data/universe/curated/sector_etfs.csv).
 -- Example: tagger query article_events --param min_relevance=50
 SELECT
@@ -10,7 +11,9 @@ SELECT
     e.status,
     a.published_at,
     a.published_date,
-    e.sector_etf AS benchmark
+    e.sector_etf AS benchmark,
+    a.article_id,
+    e.entity_idx
 FROM entities AS e
 JOIN articles AS a USING (article_id)
 WHERE e.status IN ('listed', 'private') AND e.relevance >= $min_relevance

@@ -262,7 +262,11 @@ ModelOption = typer.Option("market", help="market, market_adjusted or mean_adjus
 ReturnsOption = typer.Option("simple", help="simple or log returns (from adj_close)")
 EstimationOption = typer.Option("-250:-11", help="Estimation window in trading days")
 MinDaysOption = typer.Option(120, help="Fewer valid days: event flagged")
-MarketOption = typer.Option("SPY", help="Market proxy ticker")
+MarketOption = typer.Option(
+    None,
+    help="Market proxy for every event (default: each listing's local index, SPY for US "
+    "listings, or the events CSV's market column)",
+)
 OfflineOption = typer.Option(False, help="Do not ask Yahoo Finance for missing prices")
 
 
@@ -275,7 +279,7 @@ def _settings(model, returns, estimation, min_estimation_days, windows, market, 
         estimation=study.parse_range(estimation),
         min_estimation_days=min_estimation_days,
         windows=study.parse_windows(windows),
-        market=market.upper(),
+        market=market.upper() if market else None,
         benchmark=benchmark.upper() if benchmark else None,
     )
 
@@ -296,6 +300,9 @@ def study(
     windows: str = WindowsOption,
     market: str = MarketOption,
     benchmark: str | None = typer.Option(None, help="Second benchmark for every event (ETF)"),
+    name: str | None = typer.Option(
+        None, "--name", help="Store as this study (default: default), replacing one of that name"
+    ),
     offline: bool = OfflineOption,
     refresh: bool = RefreshOption,
     db: Path | None = DbOption,
@@ -308,6 +315,7 @@ def study(
         tagger study --events events.csv --market SPY --out out/
         tagger study --out out/                 # events: tagged articles in the database
         tagger study --out out/ --windows 0:0,-1:1 --model market_adjusted --returns log
+        tagger study --events earnings.csv --name earnings --out out/
     """
     from tagger import events as events_module
     from tagger import pipeline, store
@@ -323,7 +331,7 @@ def study(
         else events_module.events_from_articles(con, min_relevance)
     )
     report = pipeline.ensure_event_prices(con, found, settings, online=not offline, refresh=refresh)
-    result = study_module.run_study(con, found, **asdict(settings))
+    result = study_module.run_study(con, found, **asdict(settings), name=name)
     paths = result.write_csvs(out_dir)
     flagged = result.events.filter(pl.col("flags") != "")
     out.print(
@@ -380,8 +388,14 @@ def query(
             )
         out.print(table)
         return
+    import duckdb
+
     con = store.connect(db, read_only=True)
-    result = sql.frame(con, name, **_parse_params(param))
+    try:
+        result = sql.frame(con, name, **_parse_params(param))
+    except duckdb.Error as e:  # e.g. an unknown --param study=...
+        message = str(e).splitlines()[0].removeprefix("Invalid Input Error: ")
+        raise TaggerError(f"query {name}: {message}") from None
     if csv:
         result.write_csv(csv)
         out.print(f"wrote {result.height} rows to {csv}", highlight=False)

@@ -11,6 +11,7 @@ Dates are inclusive at both ends; the Yahoo request's exclusive end is made here
 from __future__ import annotations
 
 import ast
+import dataclasses
 import logging
 import re
 import warnings
@@ -121,6 +122,7 @@ class PriceReport:
     written: tuple[TickerWrite, ...] = ()
     gaps: tuple[PriceGap, ...] = ()
     notes: tuple[str, ...] = ()
+    stopped: bool = False  # Yahoo did not answer, so the call stopped asking it
 
     @property
     def rows_written(self) -> int:
@@ -317,7 +319,7 @@ def ensure_prices(
     asked = datetime.now(UTC)
     written, stopped = _fetch_missing(con, tickers, start, end, download, refresh=refresh)
     notes = [f"{stopped}; stopped asking Yahoo; {_asked_again(asked)}"] if stopped else []
-    return _report(
+    report = _report(
         con,
         [*bundled.written, *written],
         tickers,
@@ -327,6 +329,7 @@ def ensure_prices(
         asked=asked,
         notes=notes,
     )
+    return dataclasses.replace(report, stopped=bool(stopped))
 
 
 def _fetch_missing(

@@ -1,7 +1,8 @@
 """Named SQL files from `queries/`, loaded by name and run with bound parameters.
 
 A query is a `.sql` file; its parameters are DuckDB named parameters (`$window_start`). Values are
-always bound, never formatted into the SQL text.
+always bound, never formatted into the SQL text. A parameter the query's comments declare as
+`$name (optional)` is bound to NULL when not given.
 """
 
 import re
@@ -14,6 +15,7 @@ from tagger.errors import TaggerError
 from tagger.paths import QUERIES
 
 _PARAM = re.compile(r"(?<![\w$])\$([a-zA-Z_]\w*)")
+_OPTIONAL = re.compile(r"^--.*?\$([a-zA-Z_]\w*) \(optional\)", re.MULTILINE)
 
 
 @cache
@@ -43,12 +45,13 @@ def frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
 def _bound(name: str, params: dict) -> dict:
     """The query's parameters taken from `params`; one clear line when one is missing."""
     wanted = parameters(name)
-    missing = [p for p in wanted if p not in params]
+    optional = set(_OPTIONAL.findall(load(name)))
+    missing = [p for p in wanted if p not in params and p not in optional]
     if missing:
         raise TaggerError(
             f"query {name!r} needs parameter(s) {', '.join(missing)}; pass --param NAME=VALUE"
         )
-    return {k: params[k] for k in wanted}
+    return {k: params.get(k) for k in wanted}
 
 
 def describe(name: str) -> str:
