@@ -83,17 +83,13 @@ def events_from_csv(path: str | Path) -> pl.DataFrame:
 
 
 def events_from_articles(con: duckdb.DuckDBPyConnection, min_relevance: int = 50) -> pl.DataFrame:
-    """Events from tagged articles (`queries/article_events.sql`), one per relevant entity.
-
-    `entity_id` is taken from the query when the store's entities carry it, else null.
-    """
-    columns = sql.run(con, "article_events", min_relevance=min_relevance).fetchnumpy()
-    events = pl.DataFrame(
-        {name: columns[name] for name in EVENT_SCHEMA if name in columns},
-        schema_overrides={k: v for k, v in EVENT_SCHEMA.items() if k in columns},
+    """Events from tagged articles (`queries/article_events.sql`): one per relevant entity on
+    its primary line (or its listed parent), and one on a non-US company's US line."""
+    found = sql.frame(con, "article_events", min_relevance=min_relevance)
+    return found.select(
+        (pl.col(c) if c in found.columns else pl.lit(None)).cast(dtype).alias(c)
+        for c, dtype in EVENT_SCHEMA.items()
     )
-    missing = [pl.lit(None, EVENT_SCHEMA[c]).alias(c) for c in EVENT_SCHEMA if c not in columns]
-    return events.with_columns(missing).select(list(EVENT_SCHEMA))
 
 
 def normalised_tickers(tickers: pl.Series) -> pl.Series:
