@@ -2,6 +2,7 @@
 -- each private company named as relevant (measured through its listed parent where known).
 -- Day 0 comes from published_at (an instant) or, failing that, published_date.
 -- benchmark: the SPDR sector ETF of the entity's sector (data/universe/curated/sector_etfs.csv).
+-- param: min_relevance INTEGER
 -- Example: tagger query article_events --param min_relevance=50
 SELECT
     a.article_id || ':' || e.entity_idx AS event_id,
