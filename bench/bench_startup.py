@@ -1,8 +1,9 @@
 """How fast the `tagger` command starts: `tagger --help` and `tagger tag one.txt`.
 
-Each case runs in a fresh process (`python -m tagger.cli ...`) several times; the median wall
-time is printed next to the median of a bare `python -c pass` started the same way (the
-interpreter's own start-up, the baseline) and their ratio. `--repo` times another checkout (for
+Each case runs in a fresh process (`python -m tagger.cli ...`) several times; the medians of its
+wall time and of its CPU time (user + system, which other processes on the machine disturb
+less) are printed next to those of a bare `python -c pass` (the interpreter's own start-up, the
+baseline), with the ratio of CPU times. `--repo` times another checkout (for
 a before/after comparison: `git worktree add /tmp/before <commit>`), with this interpreter.
 
     python bench/bench_startup.py
@@ -11,6 +12,7 @@ a before/after comparison: `git worktree add /tmp/before <commit>`), with this i
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,15 +27,21 @@ ARTICLE = (
 )
 
 
-def median_seconds(command: list[str], runs: int, env: dict[str, str], cwd: Path) -> float:
-    """Median wall time of `runs` runs of `command` (after one warm-up run)."""
-    times = []
+def median_seconds(
+    command: list[str], runs: int, env: dict[str, str], cwd: Path
+) -> tuple[float, float]:
+    """Median wall and CPU seconds of `runs` runs of `command` (after one warm-up run)."""
+    walls, cpus = [], []
     for attempt in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, env=env, cwd=cwd, check=True, capture_output=True)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if attempt:
-            times.append(time.perf_counter() - started)
-    return statistics.median(times)
+            walls.append(wall)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -54,11 +62,12 @@ def main() -> None:
             "tagger tag one.txt": [*cli, "tag", "one.txt"],
         }
         baseline = None
-        print(f"{args.repo}  ({args.runs} runs each, median)")
+        print(f"{args.repo}  ({args.runs} runs each, medians)")
+        print(f"{'':<28} {'wall':>8} {'cpu':>8}  cpu / baseline")
         for name, command in cases.items():
-            seconds = median_seconds(command, args.runs, env, cwd)
-            baseline = baseline or seconds
-            print(f"{name:<28} {seconds:7.3f} s  {seconds / baseline:5.1f}x baseline")
+            wall, cpu = median_seconds(command, args.runs, env, cwd)
+            baseline = baseline or cpu
+            print(f"{name:<28} {wall:7.3f}s {cpu:7.3f}s  {cpu / baseline:5.1f}x")
 
 
 if __name__ == "__main__":

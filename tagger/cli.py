@@ -675,7 +675,7 @@ def _query_list(folder: Path | None):
             {
                 "query": name,
                 "parameters": " ".join(
-                    f"{p}={named.types.get(p, 'TEXT')}" for p in named.parameters
+                    f"{p}={named.types.get(p, 'VARCHAR')}" for p in named.parameters
                 ),
                 "returns": named.description,
             }
