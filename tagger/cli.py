@@ -7,12 +7,12 @@ fix is one line on stderr, never a traceback. At module level this imports only 
 each command imports the library modules it needs, so `tagger --help` starts fast.
 """
 
-import contextlib
 import functools
 import inspect
 import logging
 import os
 import sys
+from contextlib import closing, suppress
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -149,7 +149,7 @@ def _fail(message: str, code: ExitCode):
 
 def _stdout_closed():
     """The reader of our stdout went away (`tagger ... | head`): stop quietly."""
-    with contextlib.suppress(OSError, ValueError):  # ValueError: not a real file (a test's)
+    with suppress(OSError, ValueError):  # ValueError: not a real file (a test's)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     raise typer.Exit(ExitCode.OK)
 
@@ -208,6 +208,7 @@ def tag(
     from tagger import articles, resolve, store
 
     fmt = output.format_for(format, output_file)
+    known = _load_universe(universe)
     with output.step("reading articles") as done:
         batch = articles.read_articles(paths)
         done(batch.summary())
@@ -218,16 +219,14 @@ def tag(
     messages.info(batch.summary())
     if published is not None:
         frame = _with_published(frame, published)
-    known = _load_universe(universe)
     with output.step("tagging") as done:
         entities, mentions = resolve.tag_articles(frame, known)
         done(f"{entities.height:,} entities, {mentions.height:,} mentions")
     if db is not None:
         with output.step("storing") as done:
-            con = store.connect(db)
-            articles.store_articles(con, frame)
-            resolve.store_tags(con, entities, mentions)
-            con.close()
+            with closing(store.connect(db)) as con:
+                articles.store_articles(con, frame)
+                resolve.store_tags(con, entities, mentions)
             done(f"{frame.height:,} articles and {entities.height:,} entities in {db}")
         messages.info(f"stored {frame.height:,} articles and {entities.height:,} entities in {db}")
     records = resolve.nested_records(frame, entities, mentions)
@@ -411,9 +410,8 @@ def prices_fetch(
     """
     from tagger import prices, store
 
-    report = prices.fetch_prices(
-        store.connect(db), tickers, start.date(), end.date() if end else None
-    )
+    with closing(store.connect(db)) as con:
+        report = prices.fetch_prices(con, tickers, start.date(), end.date() if end else None)
     _print_price_report(report)
 
 
@@ -436,7 +434,8 @@ def prices_import(
     """
     from tagger import prices, store
 
-    _print_price_report(prices.import_prices(store.connect(db), file))
+    with closing(store.connect(db)) as con:
+        _print_price_report(prices.import_prices(con, file))
 
 
 def _print_price_report(report) -> None:
@@ -515,7 +514,6 @@ def study(
     """
     from dataclasses import asdict
 
-    from tagger import events as events_module
     from tagger import pipeline, store
     from tagger import study as study_module
 
@@ -525,7 +523,29 @@ def study(
     )
     if out_dir is not None:
         _make_folder(out_dir)
-    con = store.connect(db)
+    with closing(store.connect(db)) as con:
+        found = _study_events(con, events, min_relevance, db)
+        with output.step("getting prices") as done:
+            report = pipeline.ensure_event_prices(con, found, settings, online=not offline)
+            done(f"{report.rows_written:,} rows added, {len(report.gaps)} gaps")
+        with output.step("running the study") as done:
+            result = study_module.run_study(con, found, **asdict(settings))
+            done(f"{result.events.height:,} events")
+    _print_gaps(report.gaps)
+    if out_dir is not None:
+        _write_study_files(result, out_dir, db)
+    studied = _studied(result.events)
+    messages.info(_study_summary(result.events, studied))
+    output.write_frame(_columns(result.caar, columns), fmt, output_file)
+    if studied == 0:
+        raise NothingDone("studied no event: none has prices and enough estimation days")
+
+
+def _study_events(con, events: Path | None, min_relevance: int, db: Path | None):
+    """The events to study: from the --events CSV, else the tagged articles in the database."""
+    from tagger import events as events_module
+    from tagger import store
+
     with output.step("finding events") as done:
         found = (
             events_module.events_from_csv(events)
@@ -542,20 +562,7 @@ def study(
             "or give --events)"
         )
         raise NothingDone(f"no events to study: {where}")
-    with output.step("getting prices") as done:
-        report = pipeline.ensure_event_prices(con, found, settings, online=not offline)
-        done(f"{report.rows_written:,} rows added, {len(report.gaps)} gaps")
-    with output.step("running the study") as done:
-        result = study_module.run_study(con, found, **asdict(settings))
-        done(f"{result.events.height:,} events")
-    _print_gaps(report.gaps)
-    if out_dir is not None:
-        _write_study_files(result, out_dir, db)
-    studied = _studied(result.events)
-    messages.info(_study_summary(result.events, studied))
-    output.write_frame(_columns(result.caar, columns), fmt, output_file)
-    if studied == 0:
-        raise NothingDone("studied no event: none has prices and enough estimation days")
+    return found
 
 
 def _make_folder(folder: Path) -> None:
@@ -653,13 +660,9 @@ def query(
         return
     named = sql.find(name, queries)
     values = _parse_params(param)
-    con = store.connect(db, read_only=True)
-    try:
-        with output.step(f"query {name}") as done:
-            result = sql.run_query(con, named, values)
-            done(f"{result.height:,} rows")
-    finally:
-        con.close()
+    with closing(store.connect(db, read_only=True)) as con, output.step(f"query {name}") as done:
+        result = sql.run_query(con, named, values)
+        done(f"{result.height:,} rows")
     output.write_frame(_columns(result, columns), format, output_file)
 
 
@@ -703,9 +706,8 @@ def report(
     from tagger import report as report_module
     from tagger import store
 
-    written = report_module.write_reports(
-        store.connect(db, read_only=True), out_dir, min_relevance=min_relevance
-    )
+    with closing(store.connect(db, read_only=True)) as con:
+        written = report_module.write_reports(con, out_dir, min_relevance=min_relevance)
     if written.stories == 0:
         raise NothingDone(
             f"no stories in {db or store.default_path()}; "
@@ -741,7 +743,6 @@ def run(
     from tagger import pipeline, store
 
     settings = _settings(model, returns, estimation, min_estimation_days, windows, market)
-    con = store.connect(db)
     spinner = output.err.is_terminal and output.showing(logging.INFO)
     spinner = spinner and not output.showing(logging.DEBUG)
 
@@ -759,15 +760,16 @@ def run(
             messages.debug(step)
             bar.update(task, description=step)
 
-        summary = pipeline.run(
-            con,
-            paths,
-            out_dir,
-            min_relevance=min_relevance,
-            online=not offline,
-            settings=settings,
-            progress=progress,
-        )
+        with closing(store.connect(db)) as con:
+            summary = pipeline.run(
+                con,
+                paths,
+                out_dir,
+                min_relevance=min_relevance,
+                online=not offline,
+                settings=settings,
+                progress=progress,
+            )
     _print_problems(summary.problems)
     _print_gaps(summary.price_gaps)
     if summary.articles == 0:
