@@ -461,7 +461,9 @@ ReturnsOption = typer.Option("simple", help="simple or log returns (from adj_clo
 EstimationOption = typer.Option("-250:-11", help="Estimation window in trading days")
 MinDaysOption = typer.Option(120, help="Fewer valid days: event flagged")
 MarketOption = typer.Option("SPY", help="Market proxy ticker")
-OfflineOption = typer.Option(False, help="Do not ask Yahoo Finance for missing prices")
+OfflineOption = typer.Option(
+    False, envvar="TAGGER_OFFLINE", help="Do not ask Yahoo Finance for missing prices"
+)
 
 
 def _settings(model, returns, estimation, min_estimation_days, windows, market, benchmark=None):
@@ -779,7 +781,7 @@ def run(
     output.result(
         f"{summary.articles} articles, {summary.entities} companies named, "
         f"{summary.events} events, {summary.studied} studied{missing}; "
-        f"reports in {out_dir}/index.html"
+        f"reports in {out_dir / 'index.html'}"
     )
     if summary.studied == 0:
         why = (
