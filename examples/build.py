@@ -1,7 +1,8 @@
 """Rebuild the example inputs in this folder from the data bundled with the repository.
 
 Every file is cut from real data: stories from `data/articles/demo.jsonl`, prices from
-`data/prices/prices.parquet`. A re-run writes the same bytes.
+`data/prices/prices.parquet`, whose provenance and licences are in `data/articles/PROVENANCE.md`
+and `data/prices/PROVENANCE.md`. A re-run writes the same bytes.
 
     python examples/build.py
 """
