@@ -246,6 +246,17 @@ def test_study_prints_a_table_for_people_or_the_format_asked(tmp_path):
     assert pl.read_csv(stored.stdout.encode())["n"].to_list() == frame["n"].to_list()
 
 
+def test_study_and_report_with_nothing_in_the_database_exit_3(tmp_path):
+    db = tmp_path / "empty.duckdb"
+    store.connect(db).close()
+    study = invoke("study", "--db", db, "--offline")
+    assert study.exit_code == ExitCode.NOTHING_DONE
+    assert "no events to study: no tagged company with relevance >= 50" in one_error_line(study)
+    report = invoke("report", "--out", tmp_path / "reports", "--db", db)
+    assert report.exit_code == ExitCode.NOTHING_DONE
+    assert "no stories in" in one_error_line(report)
+
+
 # -- human tables -------------------------------------------------------------------------------
 
 
