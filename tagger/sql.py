@@ -30,7 +30,15 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _PARAM = re.compile(r"(?<![\w$])\$([a-zA-Z_]\w*)")
 _DECLARED = re.compile(r"^--\s*param:\s*([a-zA-Z_]\w*)\s+([A-Za-z]+)\b", re.MULTILINE)
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
-_PARSERS = {
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in _TRUE | _FALSE:
+        raise ValueError(text)
+    return text.lower() in _TRUE
+
+
+_PARSERS = {  # declared type -> how a command-line value is parsed
     "VARCHAR": str,
     "TEXT": str,
     "INTEGER": int,
@@ -38,7 +46,7 @@ _PARSERS = {
     "DOUBLE": float,
     "DATE": date.fromisoformat,
     "TIMESTAMP": datetime.fromisoformat,
-    "BOOLEAN": lambda text: _boolean(text),
+    "BOOLEAN": _boolean,
 }
 
 
@@ -116,9 +124,14 @@ class NamedQuery:
         bound = {}
         for name, text in values.items():
             kind = self.types.get(name, "VARCHAR")
+            if kind not in _PARSERS:
+                raise InputError(
+                    f"{self.path}: parameter {name} is declared {kind}; "
+                    f"declare one of {', '.join(_PARSERS)}"
+                )
             try:
                 bound[name] = _PARSERS[kind](text)
-            except (ValueError, KeyError):
+            except ValueError:
                 raise InputError(
                     f"--param {name}={text}: query {self.name!r} needs {_a(kind)} {kind} here"
                 ) from None
@@ -200,12 +213,6 @@ def _strip_comments(sql: str) -> str:
 
 def _first_line(error: object) -> str:
     return str(error).strip().splitlines()[0]
-
-
-def _boolean(text: str) -> bool:
-    if text.lower() in _TRUE | _FALSE:
-        return text.lower() in _TRUE
-    raise ValueError(text)
 
 
 def _a(word: str) -> str:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 import tagger
 from tagger import output, store, universe
 from tagger.cli import ExitCode, app
+from tagger.errors import TaggerError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 SEED = FIXTURES / "seed_space_espionage.txt"
@@ -341,6 +342,33 @@ def test_query_takes_names_not_paths(name, studied_db):
     result = invoke("query", name, "--db", studied_db)
     assert result.exit_code == ExitCode.ERROR
     assert "is not a query name" in one_error_line(result)
+
+
+def test_declared_types_parse_values(tmp_path):
+    from datetime import date
+
+    from tagger import sql
+    from tagger.errors import InputError
+
+    (tmp_path / "typed.sql").write_text(
+        "-- Typed parameters. Second sentence.\n-- param: day DATE\n-- param: flag BOOLEAN\n"
+        "SELECT $day AS day, $flag AS flag\n"
+    )
+    (tmp_path / "odd.sql").write_text("-- param: cost MONEY\nSELECT $cost\n")
+    typed = sql.find("typed", tmp_path)
+    assert typed.description == "Typed parameters."
+    assert typed.bind({"day": "2024-05-03", "flag": "Yes"}) == {
+        "day": date(2024, 5, 3),
+        "flag": True,
+    }
+    with pytest.raises(InputError, match="needs a DATE here"):
+        typed.bind({"day": "May 3", "flag": "no"})
+    with pytest.raises(InputError, match="needs a BOOLEAN here"):
+        typed.bind({"day": "2024-05-03", "flag": "maybe"})
+    with pytest.raises(TaggerError, match=r"needs parameter\(s\) flag"):
+        typed.bind({"day": "2024-05-03"})
+    with pytest.raises(InputError, match="parameter cost is declared MONEY"):
+        sql.find("odd", tmp_path).bind({"cost": "1"})
 
 
 def test_user_queries_come_from_a_folder_and_cannot_touch_files(tmp_path, studied_db, monkeypatch):
