@@ -772,15 +772,14 @@ def run(
                 settings=settings,
                 progress=progress,
             )
+            left_out = _left_out(con) if summary.studied < summary.events else ""
     _print_problems(summary.problems)
     _print_gaps(summary.price_gaps)
     if summary.articles == 0:
         raise NothingDone(f"no article read from {', '.join(map(str, paths))}")
-    not_studied = summary.events - summary.studied
-    missing = f" ({not_studied} not: no prices or too short a history)" if not_studied else ""
     output.result(
         f"{summary.articles} articles, {summary.entities} companies named, "
-        f"{summary.events} events, {summary.studied} studied{missing}; "
+        f"{summary.events} events, {summary.studied} studied{left_out}; "
         f"reports in {out_dir / 'index.html'}"
     )
     if summary.studied == 0:
@@ -790,6 +789,24 @@ def run(
             else "no event has prices and enough estimation days"
         )
         raise NothingDone(f"studied no event: {why}")
+
+
+def _left_out(con) -> str:
+    """Why the stored study left events out, e.g. " (3 without prices, 1 with too short a
+    history)", from the study_summary query."""
+    from tagger import sql
+
+    stored = sql.frame(con, "study_summary")
+    if stored.is_empty():
+        return ""
+    summary = stored.row(0, named=True)
+    reasons = [
+        f"{summary['no_prices']} without prices" if summary["no_prices"] else "",
+        f"{summary['short_estimation']} with too short a history"
+        if summary["short_estimation"]
+        else "",
+    ]
+    return f" ({', '.join(r for r in reasons if r)})"
 
 
 def main() -> None:

@@ -202,7 +202,7 @@ def test_run_quiet_is_silent_and_a_partial_run_says_what_is_missing(tmp_path):
     assert quiet.stdout == "" and quiet.stderr == ""
     result = invoke(*args)
     assert result.exit_code == 0
-    assert "3 articles" in result.stdout and "not: no prices" in result.stdout
+    assert "3 events, 2 studied (1 without prices)" in result.stdout
     assert "warning: no prices: ALGT" in result.stderr
 
 
