@@ -1,8 +1,7 @@
 -- Cumulative abnormal returns of the stored study, by ticker, for one event window.
 -- $window: an event window of the study, e.g. -1:1 (see study_settings.windows).
 -- Only events counted in the cross-sectional tests (in_sample) are averaged.
--- param: window VARCHAR
--- Example: tagger query car_by_ticker --param window=-1:1 --output out.csv
+-- Example: tagger query car_by_ticker --param window=-1:1 --csv out.csv
 SELECT
     ticker,
     count(*) AS events,

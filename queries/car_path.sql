@@ -1,7 +1,6 @@
 -- The abnormal-return path of one event (days -5..+5 and any wider window of the study), with
 -- the CAR from the first day and its standard deviation, for a chart with a confidence band.
 -- car_low/car_high: CAR -/+ 1.96 standard deviations (a 95% band under normality).
--- param: event_id VARCHAR
 -- Example: tagger query car_path --param event_id=AAPL@2024-05-03
 SELECT
     e.event_id, e.ticker, e.event_date, a.day,

@@ -1,8 +1,7 @@
 -- One row per event of the stored study: day 0 and how it was found, the model estimates, the
 -- day-0 reaction (stock, market and second-benchmark returns, abnormal return and volume), the
 -- CAR, t and p for $window, and the flags.
--- param: window VARCHAR
--- Example: tagger query event_reactions --param window=0:1 --output reactions.csv
+-- Example: tagger query event_reactions --param window=0:1 --csv reactions.csv
 SELECT
     r.event_id, r.ticker, r.company, r.status, r.published_at, r.published_date,
     r.event_date, r.rule, r.market, r.benchmark,

@@ -8,7 +8,7 @@ folder, then those of a user folder (`--queries DIR` or `$TAGGER_QUERIES`). They
 name only (lower case letters, digits and `_`), never by path. A query may declare the type of
 a parameter in a comment line, `-- param: min_relevance INTEGER`; a value given on the command
 line is then parsed as that type, and an undeclared one is bound as text that DuckDB casts where
-the SQL uses it.
+the SQL uses it. A parameter its comments call `$name (optional)` is bound to NULL when not given.
 """
 
 import os
@@ -28,6 +28,7 @@ USER_QUERIES_ENV = "TAGGER_QUERIES"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _PARAM = re.compile(r"(?<![\w$])\$([a-zA-Z_]\w*)")
+_OPTIONAL = re.compile(r"^--.*?\$([a-zA-Z_]\w*) \(optional\)", re.MULTILINE)
 _DECLARED = re.compile(r"^--\s*param:\s*([a-zA-Z_]\w*)\s+([A-Za-z]+)\b", re.MULTILINE)
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
@@ -67,13 +68,13 @@ def parameters(name: str) -> list[str]:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **params) -> duckdb.DuckDBPyConnection:
     """Run bundled query `name` with `params` bound to its named parameters; returns the cursor."""
-    return con.execute(load(name), _bound(name, _parameters(load(name)), params))
+    return con.execute(load(name), _bound(name, load(name), params))
 
 
 def frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
     """The result of bundled query `name` (parameters bound as in `run`) as a polars frame."""
     text = load(name)
-    return con.sql(text, params=_bound(name, _parameters(text), params) or None).pl()
+    return con.sql(text, params=_bound(name, text, params) or None).pl()
 
 
 # -- the queries a user runs --------------------------------------------------------------------
@@ -135,7 +136,7 @@ class NamedQuery:
                 raise InputError(
                     f"--param {name}={text}: query {self.name!r} needs {_a(kind)} {kind} here"
                 ) from None
-        return _bound(self.name, self.parameters, bound)
+        return _bound(self.name, self.text, bound)
 
 
 def find(name: str, folder: str | Path | None = None) -> NamedQuery:
@@ -197,14 +198,16 @@ def _parameters(text: str) -> list[str]:
     return list(dict.fromkeys(_PARAM.findall(_strip_comments(text))))
 
 
-def _bound(name: str, wanted: list[str], params: dict) -> dict:
-    """The query's parameters taken from `params`; one clear line when one is missing."""
-    missing = [p for p in wanted if p not in params]
+def _bound(name: str, text: str, params: dict) -> dict:
+    """The parameters of query `name` (SQL `text`) taken from `params`, an optional one not given
+    as NULL; one clear line when a required one is missing."""
+    wanted, optional = _parameters(text), set(_OPTIONAL.findall(text))
+    missing = [p for p in wanted if p not in params and p not in optional]
     if missing:
         raise TaggerError(
             f"query {name!r} needs parameter(s) {', '.join(missing)}; pass --param NAME=VALUE"
         )
-    return {k: params[k] for k in wanted}
+    return {k: params.get(k) for k in wanted}
 
 
 def _strip_comments(sql: str) -> str:

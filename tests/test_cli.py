@@ -369,6 +369,10 @@ def test_declared_types_parse_values(tmp_path):
         typed.bind({"day": "2024-05-03"})
     with pytest.raises(InputError, match="parameter cost is declared MONEY"):
         sql.find("odd", tmp_path).bind({"cost": "1"})
+    (tmp_path / "some.sql").write_text(
+        "-- $ticker (optional): one ticker, else all\nSELECT coalesce($ticker, 'all') AS t\n"
+    )
+    assert sql.find("some", tmp_path).bind({}) == {"ticker": None}
 
 
 def test_user_queries_come_from_a_folder_and_cannot_touch_files(tmp_path, studied_db, monkeypatch):
