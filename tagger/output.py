@@ -105,14 +105,12 @@ def write_frame(frame, fmt: Format | None = None, output: Path | None = None) ->
 
 
 def frame_bytes(frame, fmt: Format) -> bytes:
-    """`frame` encoded as `fmt` (not a table). CSV cells that spreadsheets would run as formulas
-    are quoted (`tagger.csvfile`)."""
+    """`frame` encoded as `fmt` (not a table), values as they are: this output feeds other tools,
+    so a CSV cell such as `-1:1` is not quoted for spreadsheets (the reports' CSVs are)."""
     import io
 
-    from tagger import csvfile
-
     if fmt is Format.csv:
-        return csvfile.csv_bytes(frame)
+        return frame.write_csv().encode()
     if fmt is Format.json:
         return frame.write_json().encode() + b"\n"
     if fmt is Format.jsonl:

@@ -243,8 +243,11 @@ def test_study_prints_a_table_for_people_or_the_format_asked(tmp_path):
     frame = pl.read_csv(as_csv.stdout.encode())
     assert frame.columns == ["event_window", "n"] and frame["n"].to_list() == [2] * frame.height
     # the CAAR printed is the one stored: the same windows and counts as study_summary
-    stored = invoke("query", "study_summary", "--db", db, "-f", "csv", "--columns", "n")
-    assert pl.read_csv(stored.stdout.encode())["n"].to_list() == frame["n"].to_list()
+    stored = invoke(
+        "query", "study_summary", "--db", db, "-f", "csv", "--columns", "event_window,n"
+    )
+    assert pl.read_csv(stored.stdout.encode()).rows() == frame.rows()
+    assert frame["event_window"][0] == "-5:5"  # values as they are, not quoted for spreadsheets
 
 
 def test_study_and_report_with_nothing_in_the_database_exit_3(tmp_path):
