@@ -6,7 +6,7 @@
 -- event_id: article_id:entity_idx (the primary or the parent), article_id:entity_idx:us (the US line).
 -- benchmark: the SPDR sector ETF of the entity's sector (data/universe/curated/sector_etfs.csv),
 -- for US lines only (a US ETF trades in other hours than a non-US listing).
--- -- param: min_relevance INTEGER
+-- param: min_relevance INTEGER
 -- Example: tagger query article_events --param min_relevance=50
 WITH relevant AS (
     SELECT e.*, a.published_at, a.published_date

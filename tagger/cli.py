@@ -463,7 +463,8 @@ def _print_price_report(report) -> None:
 
 def _print_gaps(gaps) -> None:
     for gap in gaps:
-        messages.warning(f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}")
+        asked = f" (asked {gap.asked_at:%Y-%m-%d %H:%M %Z})" if gap.asked_at else ""
+        messages.warning(f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}{asked}")
 
 
 # -- study --------------------------------------------------------------------------------------

@@ -165,6 +165,10 @@ def available(folder: str | Path | None = None) -> list[str]:
     return [*bundled, *users]
 
 
+RAISED_BY_QUERY = "Invalid Input Error: "
+"""How DuckDB prefixes a message a query raises itself with error(...)."""
+
+
 def run_query(
     con: duckdb.DuckDBPyConnection, query: NamedQuery, values: dict[str, str]
 ) -> pl.DataFrame:
@@ -178,9 +182,14 @@ def run_query(
         con.execute("SET enable_external_access = false")
         return con.sql(query.text, params=params or None).pl()
     except duckdb.Error as e:
+        message = _first_line(e)
+        if message.startswith(RAISED_BY_QUERY):  # the query's own error(...) says what is wrong
+            raise InputError(
+                f"query {query.name}: {message.removeprefix(RAISED_BY_QUERY)}"
+            ) from None
         given = " ".join(f"--param {k}={v}" for k, v in values.items())
         raise InputError(
-            f"query {query.name!r}{' with ' + given if given else ''}: {_first_line(e)}"
+            f"query {query.name!r}{' with ' + given if given else ''}: {message}"
         ) from None
 
 

@@ -304,10 +304,10 @@ def test_query_list_shows_whole_descriptions_and_typed_parameters():
     listed = {row["query"]: row for row in json.loads(result.stdout)}
     assert listed["article_events"]["parameters"] == "min_relevance=INTEGER"
     assert listed["article_events"]["returns"].endswith(
-        "(measured through its listed parent where known)."
+        "measured through its listed parent where known."
     )
     table = invoke("query", "--list")
-    assert "where known)." in table.stdout
+    assert "where known." in table.stdout
 
 
 # -- query: names, parameters, read-only ---------------------------------------------------------

@@ -1094,8 +1094,8 @@ def test_cli_fetch_refresh_asks_again(tmp_path, monkeypatch):
     assert failed.stderr.startswith(f"error: {NO_DNS}; nothing saved; not asked again before")
     remembered = CliRunner().invoke(app, args)
     assert remembered.exit_code == 0 and len(yahoo.calls) == 1
-    assert f"no prices: MSFT 2024-01-02..2024-01-31: {NO_DNS} (asked " in remembered.stdout
-    assert "Yahoo Finance was last asked: not asked again before " in remembered.stdout
+    assert f"no prices: MSFT 2024-01-02..2024-01-31: {NO_DNS} (asked " in remembered.stderr
+    assert "Yahoo Finance was last asked: not asked again before " in remembered.stderr
     yahoo.no_dns = False
     refreshed = CliRunner().invoke(app, [*args, "--refresh"])
     assert refreshed.exit_code == 0 and len(yahoo.calls) == 2
