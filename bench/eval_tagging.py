@@ -4,12 +4,15 @@ Usage: python bench/eval_tagging.py [NEWS_DIR] [--universe DIR] [--show N]
 NEWS_DIR defaults to ../shared/data/news (beside the repo); it holds *.jsonl files with `tickers`
 labels (see its PROVENANCE.md: labels are noisy and partial).
 
-Scoring is per company: a label ticker is mapped to its company through the universe's ticker
-table (GOOG and GOOGL are one company); labels the universe cannot map (CRYPTO:BTC, FOREX:USD,
-unlisted OTC symbols) are counted but not scored. Predicted = entities listed at publication
-with role subject or mentioned, plus the listed parent of a subsidiary (Instagram -> META).
-"Text-supported" labels are those whose symbol or company name (first word of its listed name,
-three letters or more) appears in the title or body.
+Scoring is per company: a label ticker is mapped to the company whose listing had that ticker
+on the story's date (GOOG and GOOGL are one company; FB in 2020 is Meta); labels the universe
+cannot map (CRYPTO:BTC, FOREX:USD, unlisted OTC symbols) are counted but not scored. Predicted =
+entities listed at publication with role subject or mentioned, plus the listed parent of a
+subsidiary (Instagram -> META). "Text-supported" labels are those whose symbol or company name
+(first word of its listed name, three letters or more) appears in the title or body.
+`top1`: of the items with a scored label and a prediction, the share whose most relevant
+predicted company is labelled. `gone`: recall of labelled companies that have left the 2026
+lists (delisted, acquired, taken private), found as the ticker of the story's date.
 """
 
 import argparse
@@ -20,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from tagger.resolve import tag_articles
-from tagger.universe import UNIVERSE_DIR, load
+from tagger.universe import UNIVERSE_DIR, companies_of_tickers, load
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWS = ROOT.parent / "shared" / "data" / "news"
@@ -51,10 +54,14 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
     items = read_labelled(news).filter(pl.col("source").str.contains(source, literal=True))
     entities, _ = tag_articles(items.drop("labels", "source"), universe)
 
-    ticker_company = universe.tickers.select("ticker", "company_id")
-    company_ticker = universe.companies.select("company_id", pl.col("ticker").alias("primary"))
+    def company_of(frame: pl.DataFrame, ticker: str) -> pl.DataFrame:
+        dated = frame.rename({ticker: "ticker"}).with_columns(pl.col("as_of").cast(pl.Date))
+        return companies_of_tickers(universe, dated).rename({"ticker": ticker})
+
+    dates = items.select("article_id", pl.col("published_date").alias("as_of"))
     names = universe.companies.select(
         "company_id",
+        pl.col("fate").is_not_null().alias("gone"),
         pl.col("name")
         .str.replace(r"^The\s+", "")
         .str.extract(r"^([A-Za-z][\w&'-]{2,})")
@@ -64,7 +71,8 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
         items.select("article_id", "source", "title", "body", pl.col("labels").alias("label"))
         .explode("label")
         .drop_nulls("label")
-        .join(ticker_company.rename({"ticker": "label"}), on="label", how="left")
+        .join(dates, on="article_id")
+        .pipe(company_of, "label")
     )
     text = pl.col("title") + " " + pl.col("body")
     labels = labels.join(names, on="company_id", how="left").with_columns(
@@ -81,24 +89,28 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
     )
     gold = labels.filter(pl.col("company_id").is_not_null()).unique(["article_id", "company_id"])
 
+    entity_company = universe.companies.select("entity_id", "company_id")
     listed = entities.filter(pl.col("role").is_in(SCORED_ROLES))
-    funds = universe.tickers.filter(pl.col("security_type") == "ETF").select("ticker")
+    funds = universe.listings.filter(pl.col("security_type") == "ETF").select("company_id")
     direct = (
         listed.filter(pl.col("status") == "listed")
-        .join(
-            funds,
-            on="ticker",
-            how="anti",  # the labels never name ETFs
-        )
-        .join(ticker_company, on="ticker")
-        .select("article_id", "company_id", "name")
+        .join(entity_company, on="entity_id")
+        .join(funds, on="company_id", how="anti")  # the labels never name ETFs
+        .select("article_id", "company_id", "name", "relevance")
     )
     parents = (
         listed.filter(pl.col("parent_ticker").is_not_null())
-        .join(ticker_company.rename({"ticker": "parent_ticker"}), on="parent_ticker")
-        .select("article_id", "company_id", "name")
+        .select("article_id", "parent_ticker", "name", "relevance")
+        .join(dates, on="article_id")
+        .pipe(company_of, "parent_ticker")
+        .select("article_id", "company_id", "name", "relevance")
     )
-    predicted = pl.concat([direct, parents]).unique(["article_id", "company_id"])
+    predicted = pl.concat([direct, parents]).sort("relevance", descending=True)
+    top = predicted.unique("article_id", keep="first").join(
+        gold.select("article_id").unique(), on="article_id"
+    )
+    predicted = predicted.unique(["article_id", "company_id"])
+    company_ticker = universe.companies.select("company_id", pl.col("ticker").alias("primary"))
 
     hits = predicted.join(gold, on=["article_id", "company_id"], how="semi")
     found_gold = gold.join(
@@ -140,17 +152,32 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
                 pl.col("found").sum().alias("gold_found"),
                 pl.col("supported").sum().alias("supported"),
                 (pl.col("supported") & pl.col("found")).sum().alias("supported_found"),
+                pl.col("gone").sum().alias("gone_labels"),
+                (pl.col("gone") & pl.col("found")).sum().alias("gone_found"),
             ),
             on="source",
             how="left",
         )
         .join(per_source(predicted, pl.len().alias("predicted")), on="source", how="left")
         .join(per_source(hits, pl.len().alias("correct")), on="source", how="left")
+        .join(
+            per_source(
+                top.join(gold, on=["article_id", "company_id"], how="left")
+                .with_columns(pl.col("source").is_not_null().alias("right"))
+                .drop("source"),
+                pl.len().alias("top_items"),
+                pl.col("right").sum().alias("top_right"),
+            ),
+            on="source",
+            how="left",
+        )
         .fill_null(0)
         .with_columns(
             (pl.col("correct") / pl.col("predicted")).alias("precision"),
             (pl.col("gold_found") / pl.col("gold")).alias("recall"),
             (pl.col("supported_found") / pl.col("supported")).alias("recall_supported"),
+            (pl.col("top_right") / pl.col("top_items")).alias("top1"),
+            (pl.col("gone_found") / pl.col("gone_labels")).alias("gone"),
         )
         .with_columns(
             (
@@ -208,6 +235,9 @@ def main() -> None:
                 "f1",
                 "supported",
                 "recall_supported",
+                "top1",
+                "gone_labels",
+                "gone",
             )
         )
 

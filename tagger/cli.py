@@ -1,59 +1,184 @@
 """The `tagger` command line: a thin layer that parses options and calls the library.
 
-Every command's help ends with examples. Problems the user can fix (tagger.errors) are printed
-as one line on stderr with exit code 1, never as a traceback.
+Every command's help ends with examples. What a command produces goes to stdout (a table for
+people, or `--format csv|json|jsonl|parquet`, or `--output FILE`); messages go to stderr
+(`--quiet`: errors only; `--verbose`: each step with counts and time). A problem the user can
+fix is one line on stderr, never a traceback. At module level this imports only typer and rich;
+each command imports the library modules it needs, so `tagger --help` starts fast.
 """
 
 import functools
+import inspect
+import logging
+import os
 import sys
-from dataclasses import asdict
+from contextlib import closing, suppress
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum
 from pathlib import Path
 
-import polars as pl
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
+from tagger import __version__, output
 from tagger.errors import TaggerError
+from tagger.output import Format, messages, safe
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
+
+class ExitCode(IntEnum):
+    """What a `tagger` exit status means (also in `tagger --help` and CHANGELOG.md)."""
+
+    OK = 0  # the command did what was asked (a partial result says what is missing)
+    ERROR = 1  # a problem the user can fix: bad input, unwritable output, database in use
+    USAGE = 2  # a bad option or argument
+    NOTHING_DONE = 3  # nothing to work on: no article read, no event found or studied
+    INTERRUPTED = 130  # Ctrl-C
+
+
+EXIT_CODES = (
+    "Exit status: 0 done (a partial result says what is missing); 1 an error you can fix (one "
+    "line on stderr); 2 a bad option or argument; 3 nothing to do (no article read, no event "
+    "studied)."
+)
+
+
+class NothingDone(Exception):
+    """The command ran but found nothing to work on (exit status 3); the message says why."""
+
+
+app = typer.Typer(no_args_is_help=True, epilog=EXIT_CODES)
 universe_app = typer.Typer(no_args_is_help=True, help="Build or refresh the company universe.")
 prices_app = typer.Typer(no_args_is_help=True, help="Fetch or import daily prices.")
 app.add_typer(universe_app, name="universe")
 app.add_typer(prices_app, name="prices")
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
 MAX_PROBLEMS = 20  # input problems printed before "... and N more"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tagger (market-tagger) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit"
+    ),
+):
+    """Which listed companies is this news story about, and how did their stocks react?"""
+
+
+# -- options shared by several commands ---------------------------------------------------------
 
 DbOption = typer.Option(
     None, "--db", envvar="TAGGER_DB", help="DuckDB file (default ./tagger.duckdb)"
 )
+RefreshOption = typer.Option(
+    False, help="Ask Yahoo Finance again for prices it had none for, or did not answer, today"
+)
+FormatOption = typer.Option(
+    None,
+    "--format",
+    "-f",
+    help="table (for people, the default), csv, json, jsonl or parquet",
+    show_default=False,
+)
+OutputOption = typer.Option(
+    None,
+    "--output",
+    "-o",
+    help="Write to this file instead of stdout; the format follows its extension "
+    "(.csv .json .jsonl .parquet) unless --format says otherwise",
+)
+ColumnsOption = typer.Option(
+    None, "--columns", help="Keep only these columns, comma-separated (e.g. ticker,car)"
+)
+_QUIET = inspect.Parameter(
+    "quiet",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(False, "--quiet", "-q", help="Print errors only"),
+    annotation=bool,
+)
+_VERBOSE = inspect.Parameter(
+    "verbose",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(False, "--verbose", "-v", help="Show each step with counts and time"),
+    annotation=bool,
+)
 
 
 def command(group: typer.Typer, name: str | None = None):
-    """Register a command whose TaggerErrors become one line on stderr and exit code 1."""
+    """Register a command, with --quiet and --verbose, whose failures become one line on stderr:
+    TaggerError and OSError exit 1, NothingDone exits 3 (see `ExitCode`)."""
 
     def register(function):
         @functools.wraps(function)
-        def run(*args, **kwargs):
+        def run(*args, quiet: bool = False, verbose: bool = False, **kwargs):
+            output.configure_messages(quiet=quiet, verbose=verbose)
             try:
                 return function(*args, **kwargs)
+            except NothingDone as e:
+                _fail(str(e), ExitCode.NOTHING_DONE)
             except TaggerError as e:
-                err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
-                raise typer.Exit(1) from None
+                _fail(str(e), ExitCode.ERROR)
+            except BrokenPipeError:
+                _stdout_closed()
+            except OSError as e:
+                where = f"{e.filename}: " if e.filename else ""
+                _fail(f"{where}{e.strerror or e}", ExitCode.ERROR)
+            except KeyboardInterrupt:
+                _fail("interrupted", ExitCode.INTERRUPTED)
 
-        return group.command(name)(run)
+        signature = inspect.signature(function)
+        run.__signature__ = signature.replace(
+            parameters=[*signature.parameters.values(), _QUIET, _VERBOSE]
+        )
+        run.__annotations__ = {**function.__annotations__, "quiet": bool, "verbose": bool}
+        return group.command(name, short_help=_first_sentence(function.__doc__))(run)
 
     return register
 
 
-class Format(StrEnum):
-    table = "table"
-    jsonl = "jsonl"
+def _first_sentence(doc: str) -> str:
+    """The first sentence of a command's docstring: its line in `tagger --help`."""
+    return " ".join(doc.split()).split(". ")[0].rstrip(".")
+
+
+def _fail(message: str, code: ExitCode):
+    messages.error(message)
+    raise typer.Exit(code)
+
+
+def _stdout_closed():
+    """The reader of our stdout went away (`tagger ... | head`): stop quietly."""
+    with suppress(OSError, ValueError):  # ValueError: not a real file (a test's)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(ExitCode.OK)
+
+
+def _columns(frame, columns: str | None):
+    """`frame` with only the `--columns` asked for, in that order."""
+    if not columns:
+        return frame
+    wanted = [name.strip() for name in columns.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in frame.columns]
+    if unknown:
+        raise TaggerError(
+            f"--columns: no column {unknown[0]!r}; the columns are {', '.join(frame.columns)}"
+        )
+    return frame.select(wanted)
+
+
+def _print_problems(problems) -> None:
+    for problem in problems[:MAX_PROBLEMS]:
+        log = messages.error if problem.severity == "error" else messages.warning
+        log(str(problem))
+    if len(problems) > MAX_PROBLEMS:
+        messages.warning(f"... and {len(problems) - MAX_PROBLEMS} more problems")
+
+
+# -- tag ----------------------------------------------------------------------------------------
 
 
 @command(app)
@@ -61,7 +186,8 @@ def tag(
     paths: list[Path] = typer.Argument(
         ..., help="Article files or folders (.txt .md .json .jsonl .csv .parquet)"
     ),
-    format: Format = typer.Option(Format.table, "--format", "-f", help="table or jsonl"),
+    format: Format | None = FormatOption,
+    output_file: Path | None = OutputOption,
     published: str | None = typer.Option(
         None, help="Publication time for every article (ISO 8601 or a date), e.g. for .txt files"
     ),
@@ -70,39 +196,54 @@ def tag(
     ),
     universe: Path | None = typer.Option(None, help="Universe folder (default: the bundled one)"),
 ):
-    """Find the companies each article names: listed (ticker, exchange, CIK), private, or
-    unresolved, with relevance 0-100 and role (subject, mentioned, source, boilerplate).
+    """Find the companies each article names. Each is listed (ticker, exchange, CIK), private,
+    or unresolved, with relevance 0-100 and role (subject, mentioned, source, boilerplate). The
+    output is a table per article; with --format json or jsonl one object per article with its
+    entities and mentions; csv and parquet have one row per entity.
 
     Example:
         tagger tag article.txt
         tagger tag article.txt --published 2024-05-10
         tagger tag news.jsonl --format jsonl > tags.jsonl
+        tagger tag news.jsonl --output entities.csv
         tagger tag news/ --db tagger.duckdb
     """
     from tagger import articles, resolve, store
-    from tagger import universe as universe_module
 
-    batch = articles.read_articles(paths)
+    fmt = output.format_for(format, output_file)
+    known = _load_universe(universe)
+    with output.step("reading articles") as done:
+        batch = articles.read_articles(paths)
+        done(batch.summary())
     _print_problems(batch.problems)
-    err.print(batch.summary(), highlight=False)
     frame = batch.articles
+    if frame.is_empty():
+        raise NothingDone(f"no article to tag: {batch.summary()}")
+    messages.info(batch.summary())
     if published is not None:
         frame = _with_published(frame, published)
-    known = universe_module.load(universe) if universe else universe_module.load()
-    entities, mentions = resolve.tag_articles(frame, known)
+    with output.step("tagging") as done:
+        entities, mentions = resolve.tag_articles(frame, known)
+        done(f"{entities.height:,} entities, {mentions.height:,} mentions")
     if db is not None:
-        con = store.connect(db)
-        articles.store_articles(con, frame)
-        resolve.store_tags(con, entities, mentions)
-        err.print(f"stored {frame.height} articles and {entities.height} entities in {db}")
+        with output.step("storing") as done:
+            with closing(store.connect(db)) as con:
+                articles.store_articles(con, frame)
+                resolve.store_tags(con, entities, mentions)
+            done(f"{frame.height:,} articles and {entities.height:,} entities in {db}")
+        messages.info(f"stored {frame.height:,} articles and {entities.height:,} entities in {db}")
     records = resolve.nested_records(frame, entities, mentions)
-    if format is Format.jsonl:
-        records.write_ndjson(sys.stdout)
-    else:
+    if fmt is Format.table:
         _print_tags(records)
+    elif fmt in (Format.json, Format.jsonl):
+        output.write_frame(records, fmt, output_file)
+    else:
+        output.write_frame(_entity_rows(records), fmt, output_file)
 
 
-def _with_published(frame: pl.DataFrame, published: str) -> pl.DataFrame:
+def _with_published(frame, published: str):
+    import polars as pl
+
     from tagger.articles import parse_published
 
     try:
@@ -116,36 +257,103 @@ def _with_published(frame: pl.DataFrame, published: str) -> pl.DataFrame:
     )
 
 
-def _print_problems(problems) -> None:
-    for problem in problems[:MAX_PROBLEMS]:
-        err.print(f"{problem.severity}: {problem}", highlight=False, markup=False)
-    if len(problems) > MAX_PROBLEMS:
-        err.print(f"... and {len(problems) - MAX_PROBLEMS} more", highlight=False)
+def _load_universe(folder: Path | None):
+    """The bundled universe, or the one built in `folder` (one line when there is none)."""
+    import polars as pl
+
+    from tagger import universe
+
+    if folder is None:
+        return universe.load()
+    if not (folder / "companies.parquet").is_file():
+        raise TaggerError(
+            f"--universe {folder}: no universe there (no companies.parquet); "
+            f"build one with `tagger universe build --out {folder}`"
+        )
+    try:
+        return universe.load(folder)
+    except pl.exceptions.PolarsError as e:
+        first = str(e).strip().splitlines()[0]
+        raise TaggerError(f"--universe {folder}: cannot read the universe ({first})") from None
 
 
-def _print_tags(records: pl.DataFrame) -> None:
-    for record in records.iter_rows(named=True):
+def _entity_rows(records):
+    """One row per entity (for csv and parquet): the article's id and time, the entity, its
+    relevance components, and its mentions as a count and their distinct texts."""
+    import polars as pl
+
+    components = pl.col("components").struct
+    return (
+        records.explode("entities")
+        .filter(pl.col("entities").is_not_null())
+        .unnest("entities")
+        .select(
+            "id",
+            "published_at",
+            "status_as_of",
+            "entity_id",
+            "name",
+            "status",
+            "ticker",
+            "exchange",
+            "currency",
+            "us_ticker",
+            "cik",
+            "sector",
+            "relevance",
+            "role",
+            "parent_ticker",
+            "reason",
+            components.field("title").alias("in_title"),
+            components.field("lead").alias("in_lead"),
+            components.field("first"),
+            components.field("marker"),
+            components.field("share"),
+            pl.col("mentions").list.len().alias("mentions"),
+            pl.col("mentions")
+            .list.eval(pl.element().struct.field("text"))
+            .list.unique(maintain_order=True)
+            .list.join("; ")
+            .alias("mention_texts"),
+        )
+    )
+
+
+def _print_tags(records) -> None:
+    from rich.table import Table
+
+    for record in records.head(output.MAX_TABLE_ROWS).iter_rows(named=True):
         when = (
             record["published_at"] or f"no publication time (status as of {record['status_as_of']})"
         )
-        table = Table(title=f"{record['id']}  [dim]{when}[/dim]", title_justify="left")
+        table = Table(title=f"{safe(record['id'])}  [dim]{safe(when)}[/dim]", title_justify="left")
         for column in ("rel", "role", "status", "ticker", "exchange", "name", "mentions", "reason"):
             table.add_column(column, overflow="fold")
         for entity in record["entities"]:
             texts = dict.fromkeys(m["text"] for m in entity["mentions"])
-            table.add_row(
-                str(entity["relevance"]),
+            ticker = entity["ticker"] or (
+                f"({entity['parent_ticker']})" if entity["parent_ticker"] else ""
+            )
+            cells = (
+                entity["relevance"],
                 entity["role"],
                 entity["status"],
-                entity["ticker"]
-                or (entity["parent_ticker"] and f"({entity['parent_ticker']})")
-                or "",
+                ticker,
                 entity["exchange"] or "",
                 entity["name"],
                 f"{len(entity['mentions'])}: {', '.join(texts)}",
                 entity["reason"] or "",
             )
-        out.print(table)
+            table.add_row(*map(safe, cells))
+        output.out.print(table)
+    if records.height > output.MAX_TABLE_ROWS:
+        messages.warning(
+            f"showing {output.MAX_TABLE_ROWS} of {records.height:,} articles; "
+            "--format jsonl or --output FILE gives them all"
+        )
+
+
+# -- universe -----------------------------------------------------------------------------------
 
 
 @command(universe_app, "build")
@@ -165,7 +373,7 @@ def universe_build(
     from tagger import universe
 
     counts = universe.build(raw or universe.RAW_DIR, out=out_dir or universe.UNIVERSE_DIR)
-    out.print(", ".join(f"{k} {v:,}" for k, v in counts.items()), highlight=False)
+    output.result(", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
 @command(universe_app, "update")
@@ -179,7 +387,10 @@ def universe_update():
     from tagger import universe
 
     counts = universe.update()
-    out.print(", ".join(f"{k} {v:,}" for k, v in counts.items()), highlight=False)
+    output.result(", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+# -- prices -------------------------------------------------------------------------------------
 
 
 @command(prices_app, "fetch")
@@ -192,22 +403,25 @@ def prices_fetch(
         formats=["%Y-%m-%d"],
         help="Last date, inclusive (default: yesterday in New York)",
     ),
+    refresh: bool = RefreshOption,
     db: Path | None = DbOption,
 ):
     """Fetch daily prices from Yahoo Finance into the store, asking only for dates not cached.
 
     Tickers Yahoo has no prices for are listed with Yahoo's reason. If Yahoo cannot be reached,
-    what was fetched is kept; run the same command again to resume.
+    what was fetched is kept. An empty or failed answer is not asked again for a day unless
+    --refresh.
 
     Example:
-        tagger prices fetch AAPL MSFT BRK.B --start 2023-01-01
-        tagger prices fetch SPY --start 2023-01-01 --end 2023-12-31 --db study.duckdb
+        tagger prices fetch AAPL MSFT BRK.B 005930.KS RIO.L --start 2023-01-01
+        tagger prices fetch SPY --start 2023-01-01 --end 2023-12-31 --db study.duckdb --refresh
     """
     from tagger import prices, store
 
-    report = prices.fetch_prices(
-        store.connect(db), tickers, start.date(), end.date() if end else None
-    )
+    with closing(store.connect(db)) as con:
+        report = prices.fetch_prices(
+            con, tickers, start.date(), end.date() if end else None, refresh=refresh
+        )
     _print_price_report(report)
 
 
@@ -221,8 +435,10 @@ def prices_import(
     """Import daily prices from a long-format CSV or Parquet file.
 
     Needs ticker, date (YYYY-MM-DD) and close or adj_close; open, high, low, volume are optional.
-    With only close, adj_close is set to close. Rows replace stored prices for the same ticker
-    and date. A bad file writes nothing and the error names the line and field.
+    Merges: the values given replace the stored ones for that ticker and date, the others are
+    kept; with only close, new rows get adj_close = close. A bad file (an unreadable value, a
+    price not above 0 and below 1e9, a volume not a whole number up to 1e15) writes nothing and
+    the error names the line and field.
 
     Example:
         tagger prices import my_prices.parquet
@@ -230,17 +446,28 @@ def prices_import(
     """
     from tagger import prices, store
 
-    _print_price_report(prices.import_prices(store.connect(db), file))
+    with closing(store.connect(db)) as con:
+        _print_price_report(prices.import_prices(con, file))
 
 
 def _print_price_report(report) -> None:
-    tickers = ", ".join(report.tickers_written) or "none"
-    out.print(f"wrote {report.rows_written:,} rows for {tickers}", highlight=False)
+    written = report.written_frame()
+    counts = ", ".join(f"{written[c].sum():,} {c}" for c in ("inserted", "updated", "unchanged"))
+    output.result(f"{written.height} ticker(s): {counts} rows")
+    if written.height:
+        output.write_frame(written, output.Format.table, None)
     for note in report.notes:
-        out.print(note, highlight=False)
-    if report.gaps:
-        out.print(report.gaps_frame())
+        messages.info(note)
+    _print_gaps(report.gaps)
 
+
+def _print_gaps(gaps) -> None:
+    for gap in gaps:
+        asked = f" (asked {gap.asked_at:%Y-%m-%d %H:%M %Z})" if gap.asked_at else ""
+        messages.warning(f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}{asked}")
+
+
+# -- study --------------------------------------------------------------------------------------
 
 WindowsOption = typer.Option(
     "0:0,0:1,-1:1,-5:5,0:5", "--windows", help="Event windows in trading days, e.g. 0:0,-1:1"
@@ -249,8 +476,14 @@ ModelOption = typer.Option("market", help="market, market_adjusted or mean_adjus
 ReturnsOption = typer.Option("simple", help="simple or log returns (from adj_close)")
 EstimationOption = typer.Option("-250:-11", help="Estimation window in trading days")
 MinDaysOption = typer.Option(120, help="Fewer valid days: event flagged")
-MarketOption = typer.Option("SPY", help="Market proxy ticker")
-OfflineOption = typer.Option(False, help="Do not ask Yahoo Finance for missing prices")
+MarketOption = typer.Option(
+    None,
+    help="Market proxy for every event (default: each listing's local index, SPY for US "
+    "listings, or the events CSV's market column)",
+)
+OfflineOption = typer.Option(
+    False, envvar="TAGGER_OFFLINE", help="Do not ask Yahoo Finance for missing prices"
+)
 
 
 def _settings(model, returns, estimation, min_estimation_days, windows, market, benchmark=None):
@@ -262,14 +495,16 @@ def _settings(model, returns, estimation, min_estimation_days, windows, market, 
         estimation=study.parse_range(estimation),
         min_estimation_days=min_estimation_days,
         windows=study.parse_windows(windows),
-        market=market.upper(),
+        market=market.upper() if market else None,
         benchmark=benchmark.upper() if benchmark else None,
     )
 
 
 @command(app)
 def study(
-    out_dir: Path = typer.Option(..., "--out", help="Folder for events.csv, aar.csv, caar.csv"),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Also write events.csv, aar.csv and caar.csv into this folder"
+    ),
     events: Path | None = typer.Option(
         None, "--events", help="CSV of events (ticker, date or published_at[, event_id])"
     ),
@@ -283,58 +518,135 @@ def study(
     windows: str = WindowsOption,
     market: str = MarketOption,
     benchmark: str | None = typer.Option(None, help="Second benchmark for every event (ETF)"),
+    name: str | None = typer.Option(
+        None, "--name", help="Store as this study (default: default), replacing one of that name"
+    ),
     offline: bool = OfflineOption,
+    refresh: bool = RefreshOption,
+    format: Format | None = FormatOption,
+    output_file: Path | None = OutputOption,
+    columns: str | None = ColumnsOption,
     db: Path | None = DbOption,
 ):
     """Measure how stocks reacted to events (an event study): abnormal returns against a market
     model, CARs per window with t and p, and tests across events. Prices missing from the store
-    come from the bundled snapshot or Yahoo Finance. Writes events.csv, aar.csv and caar.csv.
+    come from the bundled snapshot or Yahoo Finance. The study is stored in the database; the
+    output is its CAAR per window with the tests across events.
 
     Example:
         tagger study --events events.csv --market SPY --out out/
         tagger study --out out/                 # events: tagged articles in the database
-        tagger study --out out/ --windows 0:0,-1:1 --model market_adjusted --returns log
+        tagger study --windows 0:0,-1:1 --model market_adjusted --returns log --format csv
+        tagger study --events earnings.csv --name earnings --out out/
     """
-    from tagger import events as events_module
+    from dataclasses import asdict
+
     from tagger import pipeline, store
     from tagger import study as study_module
 
+    fmt = output.format_for(format, output_file)
     settings = _settings(
         model, returns, estimation, min_estimation_days, windows, market, benchmark
     )
-    con = store.connect(db)
-    found = (
-        events_module.events_from_csv(events)
-        if events
-        else events_module.events_from_articles(con, min_relevance)
-    )
-    report = pipeline.ensure_event_prices(con, found, settings, online=not offline)
-    result = study_module.run_study(con, found, **asdict(settings))
-    paths = result.write_csvs(out_dir)
-    flagged = result.events.filter(pl.col("flags") != "")
-    out.print(
-        f"studied {result.events.height} events ({flagged.height} flagged); wrote "
-        + ", ".join(str(p) for p in paths),
-        highlight=False,
-    )
-    if report.gaps:
-        out.print(report.gaps_frame())
+    if out_dir is not None:
+        _make_folder(out_dir)
+    with closing(store.connect(db)) as con:
+        found = _study_events(con, events, min_relevance, db)
+        with output.step("getting prices") as done:
+            report = pipeline.ensure_event_prices(
+                con, found, settings, online=not offline, refresh=refresh
+            )
+            done(f"{report.rows_written:,} rows added, {len(report.gaps)} gaps")
+        with output.step("running the study") as done:
+            result = study_module.run_study(con, found, **asdict(settings), name=name)
+            done(f"{result.events.height:,} events")
+    _print_gaps(report.gaps)
+    for note in report.notes:
+        messages.info(note)
+    if out_dir is not None:
+        _write_study_files(result, out_dir, db)
+    studied = _studied(result.events)
+    messages.info(_study_summary(result.events, studied))
+    output.write_frame(_columns(result.caar, columns), fmt, output_file)
+    if studied == 0:
+        raise NothingDone("studied no event: none has prices and enough estimation days")
 
 
-def _parse_params(params: list[str]) -> dict:
+def _study_events(con, events: Path | None, min_relevance: int, db: Path | None):
+    """The events to study: from the --events CSV, else the tagged articles in the database."""
+    from tagger import events as events_module
+    from tagger import store
+
+    with output.step("finding events") as done:
+        found = (
+            events_module.events_from_csv(events)
+            if events
+            else events_module.events_from_articles(con, min_relevance)
+        )
+        done(f"{found.height:,} events")
+    if found.is_empty():
+        where = (
+            f"{events} has no rows"
+            if events
+            else f"no tagged company with relevance >= {min_relevance} in "
+            f"{db or store.default_path()} (tag articles with `tagger tag FILES --db DB`, "
+            "or give --events)"
+        )
+        raise NothingDone(f"no events to study: {where}")
+    return found
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TaggerError(f"--out {folder}: cannot create the folder ({e.strerror or e})") from None
+
+
+def _write_study_files(result, out_dir: Path, db: Path | None) -> None:
+    try:
+        paths = result.write_csvs(out_dir)
+    except OSError as e:
+        raise TaggerError(
+            f"the study is stored in {db or 'the database'} (`tagger query study_summary`), but "
+            f"{e.filename or out_dir} could not be written ({e.strerror or e}); "
+            "fix the folder and run again"
+        ) from None
+    messages.info("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _studied(events) -> int:
+    """Events measured and counted in the tests (not flagged no_prices or short_estimation)."""
+    return int(events["flags"].str.contains("no_prices|short_estimation").not_().sum())
+
+
+def _study_summary(events, studied: int) -> str:
+    """One line: how many events were studied, and which were not and why."""
+    import polars as pl
+
+    line = f"studied {studied} of {events.height} events"
+    left_out = events.filter(pl.col("flags").str.contains("no_prices|short_estimation"))
+    if left_out.height:
+        reasons = [
+            f"{ticker} ({'no prices' if 'no_prices' in flags else 'short estimation'})"
+            for ticker, flags in left_out.head(10).select("ticker", "flags").iter_rows()
+        ]
+        more = f" and {left_out.height - 10} more" if left_out.height > 10 else ""
+        line += f"; not studied: {', '.join(reasons)}{more}"
+    flagged = events.filter(pl.col("flags") != "").height
+    return f"{line}; {flagged} flagged (see the flags column)" if flagged else line
+
+
+# -- query --------------------------------------------------------------------------------------
+
+
+def _parse_params(params: list[str]) -> dict[str, str]:
     values = {}
     for item in params:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise TaggerError(f"--param {item!r}: give NAME=VALUE, e.g. --param window=-1:1")
-        for cast in (int, float):
-            try:
-                values[name] = cast(value)
-                break
-            except ValueError:
-                continue
-        else:
-            values[name] = value
+        values[name] = value
     return values
 
 
@@ -343,37 +655,69 @@ def query(
     name: str | None = typer.Argument(None, help="Query name (see --list)"),
     list_queries: bool = typer.Option(False, "--list", help="List the named queries"),
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE, repeatable"),
-    csv: Path | None = typer.Option(None, "--csv", help="Write the result to this CSV file"),
+    queries: Path | None = typer.Option(
+        None,
+        "--queries",
+        help="Folder of your own .sql queries, after the bundled ones (default $TAGGER_QUERIES)",
+        show_default=False,
+    ),
+    format: Format | None = FormatOption,
+    output_file: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        "--csv",
+        help="Write to this file instead of stdout; the format follows its extension "
+        "(.csv .json .jsonl .parquet) unless --format says otherwise",
+    ),
+    columns: str | None = ColumnsOption,
     db: Path | None = DbOption,
 ):
-    """Run a named SQL query from queries/ over the database (the same .sql file you can run in
-    the DuckDB shell), with its parameters bound.
+    """Run a named SQL query over the database, read-only, with its parameters bound. The
+    queries are the bundled queries/*.sql (the same files you can run in the DuckDB shell), then
+    those in --queries DIR. A name is lower case letters, digits and _; a parameter whose type
+    the query declares (a line `-- param: min_relevance INTEGER`) is parsed as that type.
 
     Example:
         tagger query --list
-        tagger query car_by_ticker --param window=-1:1 --csv out.csv
-        tagger query car_path --param event_id=AAPL@2024-05-03
+        tagger query car_by_ticker --param window=-1:1 --output car.csv
+        tagger query study_summary --columns event_window,n,caar,p_csect
+        tagger query car_path --param event_id=AAPL@2024-05-03 --format json
     """
     from tagger import sql, store
 
     if list_queries or name is None:
-        table = Table("query", "parameters", "returns", title="Named queries (queries/*.sql)")
-        for query_name in sql.available():
-            table.add_row(
-                query_name,
-                " ".join(f"--param {p}=..." for p in sql.parameters(query_name)),
-                sql.describe(query_name),
-            )
-        out.print(table)
+        output.write_frame(_query_list(queries), format, output_file)
         return
-    con = store.connect(db, read_only=True)
-    result = sql.frame(con, name, **_parse_params(param))
-    if csv:
-        result.write_csv(csv)
-        out.print(f"wrote {result.height} rows to {csv}", highlight=False)
-    else:
-        with pl.Config(tbl_rows=50, tbl_cols=30, tbl_width_chars=160):
-            out.print(result)
+    named = sql.find(name, queries)
+    values = _parse_params(param)
+    with closing(store.connect(db, read_only=True)) as con, output.step(f"query {name}") as done:
+        result = sql.run_query(con, named, values)
+        done(f"{result.height:,} rows")
+    output.write_frame(_columns(result, columns), format, output_file)
+
+
+def _query_list(folder: Path | None):
+    import polars as pl
+
+    from tagger import sql
+
+    rows = []
+    for name in sql.available(folder):
+        named = sql.find(name, folder)
+        rows.append(
+            {
+                "query": name,
+                "parameters": " ".join(
+                    f"{p}={named.types.get(p, 'VARCHAR')}" for p in named.parameters
+                ),
+                "returns": named.description,
+            }
+        )
+    return pl.DataFrame(rows, schema=dict.fromkeys(("query", "parameters", "returns"), pl.String))
+
+
+# -- report and run -----------------------------------------------------------------------------
 
 
 @command(app)
@@ -398,16 +742,20 @@ def report(
     from tagger import store
 
     charts = {} if max_charts is None else {"max_charts": max_charts}
-    written = report_module.write_reports(
-        store.connect(db, read_only=True), out_dir, min_relevance=min_relevance, **charts
-    )
+    with closing(store.connect(db, read_only=True)) as con:
+        written = report_module.write_reports(con, out_dir, min_relevance=min_relevance, **charts)
     _print_report_problems(written.problems)
-    out.print(f"wrote reports for {written.stories} stories to {out_dir}", highlight=False)
+    if written.stories == 0:
+        raise NothingDone(
+            f"no stories in {db or store.default_path()}; "
+            "run `tagger run` or `tagger tag --db` first"
+        )
+    output.result(f"wrote reports for {written.stories} stories to {out_dir}")
 
 
 def _print_report_problems(problems) -> None:
     for problem in problems:
-        err.print(f"warning: {problem}", highlight=False, markup=False)
+        messages.warning(str(problem))
 
 
 @command(app)
@@ -422,7 +770,7 @@ def run(
     windows: str = WindowsOption,
     market: str = MarketOption,
     offline: bool = OfflineOption,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display"),
+    refresh: bool = RefreshOption,
     db: Path | None = DbOption,
 ):
     """The main job: read and tag the articles, get the prices their companies need (store,
@@ -430,7 +778,7 @@ def run(
     what the database already holds.
 
     Example:
-        tagger run data/articles/demo.jsonl --out reports/
+        tagger run news.jsonl --out reports/
         tagger run news/ --out reports/ --db news.duckdb --windows 0:0,-1:1 --offline
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -438,35 +786,70 @@ def run(
     from tagger import pipeline, store
 
     settings = _settings(model, returns, estimation, min_estimation_days, windows, market)
-    con = store.connect(db)
+    spinner = output.err.is_terminal and output.showing(logging.INFO)
+    spinner = spinner and not output.showing(logging.DEBUG)
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=err,
+        console=output.err,
         transient=True,
-        disable=quiet,
+        disable=not spinner,
     ) as bar:
         task = bar.add_task("starting", total=None)
-        summary = pipeline.run(
-            con,
-            paths,
-            out_dir,
-            min_relevance=min_relevance,
-            online=not offline,
-            settings=settings,
-            progress=lambda step: bar.update(task, description=step),
-        )
+
+        def progress(step: str) -> None:
+            messages.debug(step)
+            bar.update(task, description=step)
+
+        with closing(store.connect(db)) as con:
+            summary = pipeline.run(
+                con,
+                paths,
+                out_dir,
+                min_relevance=min_relevance,
+                online=not offline,
+                refresh=refresh,
+                settings=settings,
+                progress=progress,
+            )
+            left_out = _left_out(con) if summary.studied < summary.events else ""
     _print_problems(summary.problems)
     _print_report_problems(summary.reports.problems)
-    out.print(
+    _print_gaps(summary.price_gaps)
+    if summary.articles == 0:
+        raise NothingDone(f"no article read from {', '.join(map(str, paths))}")
+    output.result(
         f"{summary.articles} articles, {summary.entities} companies named, "
-        f"{summary.events} events, {summary.studied} studied; "
-        f"reports in {out_dir}/index.html",
-        highlight=False,
+        f"{summary.events} events, {summary.studied} studied{left_out}; "
+        f"reports in {out_dir / 'index.html'}"
     )
-    for gap in summary.price_gaps:
-        err.print(f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}", highlight=False)
+    if summary.studied == 0:
+        why = (
+            f"no company with relevance >= {min_relevance}"
+            if summary.events == 0
+            else "no event has prices and enough estimation days"
+        )
+        raise NothingDone(f"studied no event: {why}")
+
+
+def _left_out(con) -> str:
+    """Why the stored study left events out, e.g. " (3 without prices, 1 with too short a
+    history)", from the study_summary query."""
+    from tagger import sql
+
+    stored = sql.frame(con, "study_summary")
+    if stored.is_empty():
+        return ""
+    summary = stored.row(0, named=True)
+    reasons = [
+        f"{summary['no_prices']} without prices" if summary["no_prices"] else "",
+        f"{summary['short_estimation']} with too short a history"
+        if summary["short_estimation"]
+        else "",
+    ]
+    return f" ({', '.join(r for r in reasons if r)})"
 
 
 def main() -> None:

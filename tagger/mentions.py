@@ -12,8 +12,9 @@ folded text's byte offsets are exactly those).
 
 import polars as pl
 
+from tagger.markets import venues
 from tagger.text import fold
-from tagger.universe import LEGAL_SUFFIX, Universe
+from tagger.universe import LEGAL_SUFFIX, Universe, companies_of_tickers, valid_on
 
 CONTEXT = 48  # characters of context kept on each side of a mention
 
@@ -94,13 +95,35 @@ _ANALYST_AFTER = (
 
 _EXCHANGES = (
     r"NASDAQ|Nasdaq|NYSE American|NYSE Arca|NYSEARCA|NYSEAMERICAN|NYSEMKT|NYSE|AMEX|ARCA|"
-    r"BATS|CBOE|Cboe|OTCQX|OTCQB|OTCMKTS|OTC Markets|OTC|TSX|TSXV|LSE|ASX|HKEX|TSE|XETRA"
+    r"BATS|CBOE|Cboe|OTCQX|OTCQB|OTCMKTS|OTC Markets|OTC"
 )
-_TICKER = r"[A-Z][A-Z0-9]{0,5}(?:[.-][A-Z]{1,2})?"
+# Yahoo exchange suffixes of non-US listings (7203.T, 005930.KS, RIO.L), longest first
+_SUFFIXES = "|".join(
+    sorted({v.suffix[1:] for v in venues().values() if v.suffix}, key=lambda s: (-len(s), s))
+)
+_US_TICKER = r"[A-Z][A-Z0-9]{0,5}(?:[.-][A-Z]{1,2})?"
+_TICKER = rf"(?:[A-Z0-9]{{1,6}}(?:-[A-Z])?\.(?:{_SUFFIXES})\b|{_US_TICKER})"
+# Exchange prefixes of non-US listings ("(TYO: 7203)", "(KRX: 005930)", "(LSE: RIO)") and the
+# Yahoo suffix their codes take
+FOREIGN_EXCHANGES = {
+    "TYO": ".T", "TSE": ".T", "KRX": ".KS", "KOSPI": ".KS", "KOSDAQ": ".KQ", "HKEX": ".HK",
+    "HKG": ".HK", "SEHK": ".HK", "LSE": ".L", "LON": ".L", "ASX": ".AX", "TSX": ".TO",
+    "TSXV": ".V", "SIX": ".SW", "SWX": ".SW", "XETRA": ".DE", "ETR": ".DE", "FRA": ".DE",
+    "EPA": ".PA", "AMS": ".AS", "SSE": ".SS", "SHA": ".SS", "SZSE": ".SZ", "SHE": ".SZ",
+    "TWSE": ".TW", "TPE": ".TW", "NSE": ".NS", "BOM": ".BO", "OSL": ".OL", "STO": ".ST",
+    "CPH": ".CO", "HEL": ".HE", "BIT": ".MI", "BME": ".MC", "JSE": ".JO", "SGX": ".SI",
+    "BVMF": ".SA", "BMV": ".MX",
+}  # fmt: skip
+# Reuters codes after a name ("Alcoa AA.N", "Norsk Hydro NHY.OL"): .N/.O/.OQ are US venues
+_RIC_US = ("OQ", "N", "O")
+_RIC_OTHER = {"S": "SW", "VX": "SW"}
 _MARKERS = {
-    "exchange": rf"\b(?:{_EXCHANGES})\s*:\s*{_TICKER}\b",
+    "exchange": rf"\b(?:{_EXCHANGES})\s*:\s*{_US_TICKER}\b",
+    "foreign": rf"\b(?:{'|'.join(FOREIGN_EXCHANGES)})\s*:\s*[A-Z0-9]{{1,6}}(?:[.-][A-Z])?\b",
     "cashtag": rf"(?:^|[^\w$])\${_TICKER}\b",
     "parenthesized": rf"\(\s*{_TICKER}\s*\)",
+    "ric": rf"(?:^|[^\w.$(])[A-Z0-9]{{1,6}}(?:-[A-Z])?\."
+    rf"(?:{'|'.join(_RIC_US)}|{'|'.join(_RIC_OTHER)}|{_SUFFIXES})(?:[^\w.]|$)",
 }
 # Upper-case abbreviations news puts in parentheses that are not tickers.
 NOT_TICKERS = (
@@ -133,10 +156,18 @@ def _lowered(pattern: str) -> str:
 
 
 def fields(articles: pl.DataFrame) -> pl.DataFrame:
-    """One row per non-empty (article, field): doc (row number), field, text, folded."""
+    """One row per non-empty (article, field): doc (row number), field, text, folded, and
+    as_of (the date names and tickers are read at) when the articles have it."""
     docs = articles.with_row_index("doc")
+    if "as_of" not in docs.columns:
+        docs = docs.with_columns(pl.lit(None, pl.Date).alias("as_of"))
     parts = [
-        docs.select("doc", pl.lit(name).alias("field"), pl.col(name).fill_null("").alias("text"))
+        docs.select(
+            "doc",
+            pl.lit(name).alias("field"),
+            pl.col(name).fill_null("").alias("text"),
+            "as_of",
+        )
         for name in ("title", "body")
         if name in docs.columns
     ]
@@ -269,7 +300,6 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
             )
             .explode("start", "key")
             .drop_nulls("start")
-            .join(table.select("key", "alias", "company_id", "kind", "ambiguous", "note"), on="key")
         )
         found.append(matched.with_columns(pl.lit(exact).alias("exact")))
     matches = (
@@ -278,11 +308,28 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
             pl.col("start").cast(pl.Int64),
             (pl.col("start").cast(pl.Int64) + pl.col("key").str.len_bytes()).alias("end"),
         )
-        .join(fielded.select("doc", "field", "folded"), on=["doc", "field"])
-        .filter(_word_boundaries(), _styled())
-        .drop("folded")
+        .join(fielded.select("doc", "field", "folded", "as_of"), on=["doc", "field"])
     )
-    return _leftmost_longest(matches)
+    named = _named_on_date(matches, universe)
+    return _leftmost_longest(named.filter(_word_boundaries(), _styled()))
+
+
+def _named_on_date(matches: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Each match's company: of the companies its alias may name, the first (by rank) whose
+    name was in use on the article's date, else the first."""
+    candidates = universe.aliases.select(
+        "key", "exact", "alias", "company_id", "kind", "ambiguous", "note", "rank",
+        "valid_from", "valid_to",
+    )  # fmt: skip
+    return (
+        matches.join(candidates, on=["key", "exact"])
+        .with_columns(
+            (valid_on(pl.col("as_of")) | pl.col("as_of").is_null()).not_().alias("out_of_date")
+        )
+        .sort("doc", "field", "start", "exact", "out_of_date", "rank")
+        .unique(["doc", "field", "start", "exact"], keep="first", maintain_order=True)
+        .drop("rank", "valid_from", "valid_to", "out_of_date")
+    )
 
 
 def _word_boundaries() -> pl.Expr:
@@ -332,7 +379,9 @@ def _list_markers(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         (pl.col("end") + pl.col("offset")).alias("end"),
         pl.col("match").alias("symbol"),
     )
-    known = universe.tickers.select(pl.col("ticker").alias("symbol"), pl.lit(True).alias("known"))
+    known = universe.listings.select(
+        pl.col("ticker").alias("symbol"), pl.lit(True).alias("known")
+    ).unique("symbol")
     tokens = tokens.join(known, on="symbol", how="left").with_columns(
         (pl.col("known").fill_null(False) & ~pl.col("symbol").is_in(NOT_TICKERS)).alias("known")
     )
@@ -351,29 +400,62 @@ def marker_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     Unknown tickers are kept (company_id null) for exchange markers only."""
     found = []
     for kind, pattern in _MARKERS.items():
-        spans = _spans(fielded, pattern)
-        found.append(
-            spans.with_columns(
-                pl.col("match").str.extract(rf"({_TICKER})\s*\)?$").alias("symbol"),
-                pl.lit(kind).alias("marker"),
-            ).with_columns(
-                # a cashtag's match may start with the character before the `$`
-                pl.when(pl.col("match").str.starts_with("$") | (kind != "cashtag"))
-                .then(pl.col("start"))
-                .otherwise(pl.col("start") + 1)
-                .alias("start"),
-            )
-        )
+        spans = _spans(fielded, pattern).with_columns(pl.lit(kind).alias("marker"))
+        found.append(_marker_symbols(spans, kind))
     found.append(_list_markers(fielded, universe).with_columns(pl.lit("list").alias("marker")))
     markers = pl.concat(found, how="diagonal_relaxed").with_columns(
-        pl.col("symbol").str.replace(r"\.", "-").alias("ticker")
+        _as_ticker(pl.col("symbol")).alias("ticker")
     )
-    tickers = universe.tickers.select("ticker", "company_id")
-    markers = markers.join(tickers, on="ticker", how="left")
+    markers = _ticker_on_date(markers, fielded, universe)
     return markers.filter(
-        (pl.col("marker") == "exchange")
+        pl.col("marker").is_in(["exchange", "foreign"])
         | (pl.col("company_id").is_not_null() & ~pl.col("symbol").is_in(NOT_TICKERS))
     ).select("doc", "field", "start", "end", "match", "marker", "ticker", "company_id")
+
+
+def _marker_symbols(spans: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """The symbol each marker names (Yahoo style), and its span without the characters the
+    pattern needed around it (the one before a cashtag, around a Reuters code)."""
+    match = pl.col("match")
+    if kind == "foreign":
+        prefix = match.str.extract(r"^(\w+)")
+        code = match.str.extract(r":\s*([A-Z0-9.-]+)$")
+        hong_kong = prefix.replace_strict(FOREIGN_EXCHANGES, default="") == ".HK"
+        code = pl.when(hong_kong).then(code.str.zfill(4)).otherwise(code)
+        symbol = code + prefix.replace_strict(FOREIGN_EXCHANGES, default="")
+    elif kind == "ric":
+        code = match.str.extract(r"([A-Z0-9]{1,6}(?:-[A-Z])?)\.")
+        suffix = match.str.extract(r"\.([A-Z]+)")
+        symbol = (
+            pl.when(suffix.is_in(_RIC_US))
+            .then(code)
+            .otherwise(code + "." + suffix.replace(_RIC_OTHER))
+        )
+    else:
+        symbol = match.str.extract(rf"({_TICKER})\s*\)?$")
+    lead = match.str.contains(r"^[^A-Za-z0-9$(]") & pl.lit(kind in ("cashtag", "ric"))
+    trail = match.str.contains(r"[^A-Za-z0-9)]$") & pl.lit(kind == "ric")
+    return spans.with_columns(
+        symbol.alias("symbol"),
+        (pl.col("start") + lead.cast(pl.Int64)).alias("start"),
+        (pl.col("end") - trail.cast(pl.Int64)).alias("end"),
+    )
+
+
+def _as_ticker(symbol: pl.Expr) -> pl.Expr:
+    """A symbol as listings spell it: a US class separator becomes a dash (BRK.B -> BRK-B); a
+    non-US listing keeps its exchange suffix (RIO.L)."""
+    foreign = symbol.str.contains(rf"\.(?:{_SUFFIXES})$")
+    return pl.when(foreign).then(symbol).otherwise(symbol.str.replace(r"\.", "-"))
+
+
+def _ticker_on_date(
+    markers: pl.DataFrame, fielded: pl.DataFrame, universe: Universe
+) -> pl.DataFrame:
+    """The company each marker's ticker named on the article's date (see
+    `tagger.universe.companies_of_tickers`)."""
+    dated = markers.join(fielded.select("doc", "as_of").unique("doc"), on="doc", how="left")
+    return companies_of_tickers(universe, dated).drop("as_of")
 
 
 def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
@@ -478,9 +560,9 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         .alias("spelled_out"),
     )
     # Benzinga style "Cardinal Health's CAH short interest": the company's own ticker right after
-    own = universe.tickers.select(
+    own = universe.listings.select(
         pl.col("ticker").alias("bare_symbol"), "company_id", pl.lit(True).alias("bare_own")
-    )
+    ).unique(["bare_symbol", "company_id"])
     framed = framed.join(own, on=["bare_symbol", "company_id"], how="left").with_columns(
         pl.when(pl.col("marker").is_null() & pl.col("bare_own").fill_null(False))
         .then(pl.lit("bare"))

@@ -41,6 +41,7 @@ def run(
     *,
     min_relevance: int = 50,
     online: bool = True,
+    refresh: bool = False,
     settings: study.StudySettings | None = None,
     universe: Universe | None = None,
     progress: Progress | None = None,
@@ -62,18 +63,18 @@ def run(
     step("finding events")
     ids = frame["article_id"]
     found = events.events_from_articles(con, min_relevance).filter(
-        pl.col("event_id").str.replace(r":\d+$", "").is_in(ids.implode())
+        pl.col("event_id").str.replace(r":\d+(:us)?$", "").is_in(ids.implode())
     )
 
     gaps: tuple = ()
     studied = 0
     if not found.is_empty():
         step("getting prices")
-        gaps = ensure_event_prices(con, found, settings, online=online).gaps
+        gaps = ensure_event_prices(con, found, settings, online=online, refresh=refresh).gaps
         step("running the event study")
         result = study.run_study(con, found, **asdict(settings))
         studied = int(
-            result.events["flags"].str.contains("no_prices|short_estimation").not_().sum()
+            result.events["flags"].str.contains("|".join(study.OUT_OF_SAMPLE_FLAGS)).not_().sum()
         )
 
     step("writing reports")
@@ -95,25 +96,37 @@ def ensure_event_prices(
     settings: study.StudySettings,
     *,
     online: bool = True,
+    refresh: bool = False,
 ) -> prices.PriceReport:
-    """Make available the prices a study of `found` reads: each event's ticker and benchmark and
-    the market proxy, from the estimation window's first day to the last event day."""
-    tickers = pl.concat(
-        [found["ticker"], found["benchmark"], pl.Series([settings.market])]
-    ).drop_nulls()
-    days = sessions.align_events(found["published_at"], found["published_date"])["event_date"]
-    days = days.drop_nulls()
-    if days.is_empty() or tickers.is_empty():
-        return prices.PriceReport()
-    start, end = _price_range(days, settings)
-    return prices.ensure_prices(con, tickers.unique().to_list(), start, end, online=online)
+    """Make available the prices a study of `found` reads: each event's ticker, benchmark and
+    market proxy (its own, or its listing's local index, or `settings.market`), from the
+    estimation window's first day to the last event day on each listing's calendar."""
+    events = study.prepared_events(found, settings).filter(pl.col("event_date").is_not_null())
+    reports = []
+    for (calendar,), group in events.group_by("calendar", maintain_order=True):
+        tickers = pl.concat([group["ticker"], group["benchmark"], group["market"]]).drop_nulls()
+        if tickers.is_empty():
+            continue
+        start, end = _price_range(sessions.calendar(calendar), group["event_date"], settings)
+        wanted = tickers.unique().sort().to_list()
+        report = prices.ensure_prices(con, wanted, start, end, online=online, refresh=refresh)
+        reports.append(report)
+        # Yahoo unreachable once: the other calendars' prices are not asked for this run
+        online = online and not report.stopped
+    return prices.PriceReport(
+        tuple(w for r in reports for w in r.written),
+        tuple(gap for r in reports for gap in r.gaps),
+        tuple(dict.fromkeys(note for r in reports for note in r.notes)),
+    )
 
 
-def _price_range(days: pl.Series, settings: study.StudySettings) -> tuple[date, date]:
-    """First and last calendar day of prices a study of events on `days` reads."""
-    calendar = sessions.nyse()
+def _price_range(
+    calendar: sessions.SessionCalendar, days: pl.Series, settings: study.StudySettings
+) -> tuple[date, date]:
+    """First and last calendar day of prices a study of events on `days` (sessions of
+    `calendar`) reads."""
     index = calendar.index_of(days.to_numpy())
-    first = max(int(index.min()) + settings.estimation[0] - 1 - PRICE_MARGIN, 0)
-    last = min(int(index.max()) + settings.span[1] + PRICE_MARGIN, len(calendar.sessions) - 1)
-    as_date = calendar.sessions.astype("datetime64[D]").astype(object)
-    return as_date[first], as_date[last]
+    first = int(index.min()) + settings.estimation[0] - 1 - PRICE_MARGIN
+    last = int(index.max()) + settings.span[1] + PRICE_MARGIN
+    dates = calendar.session_dates(first, last)
+    return dates[0], dates[-1]

@@ -25,7 +25,7 @@ from tagger.articles import content_id, parse_published
 from tagger.errors import InputError
 from tagger.mentions import find_mentions
 from tagger.store import transaction
-from tagger.universe import Universe, load
+from tagger.universe import Universe, lines_as_of, listing_records, load, names_as_of
 
 WEIGHTS = {"title": 30, "lead": 25, "first": 15, "marker": 10, "share": 10, "count": 10}
 SUBJECT_MIN = 50  # relevance from which a company is the story's subject
@@ -34,10 +34,13 @@ SOURCE_MAX = 10  # the most a news-source mention can score
 ENTITY_COLUMNS = [
     "article_id",
     "entity_idx",
+    "entity_id",
     "name",
     "status",
     "ticker",
     "exchange",
+    "currency",
+    "us_ticker",
     "cik",
     "sector",
     "sector_etf",
@@ -45,6 +48,8 @@ ENTITY_COLUMNS = [
     "relevance",
     "role",
     "reason",
+    "as_of",
+    "listings",
     "in_title",
     "in_lead",
     "first",
@@ -64,7 +69,7 @@ def tag_articles(
     universe = universe or load()
     today = today or date.today()
     articles = _with_as_of(articles, today)
-    found = find_mentions(articles.select("title", "body"), universe)
+    found = find_mentions(articles.select("title", "body", "as_of"), universe)
     accepted = _accept(found, universe).with_columns(_entity_key().alias("entity_key"))
     entities = _entities(accepted, articles, universe)
     return _number(entities, accepted)
@@ -259,62 +264,92 @@ def _entities(accepted: pl.DataFrame, articles: pl.DataFrame, universe: Universe
 
 
 def _with_status(entities: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """Judge each entity as of its article's date: listed (its line that day), private (never
+    listed, listed later, or no longer listed: with its fate), or unresolved; with the ticker of
+    its parent or acquirer on that date."""
     companies = universe.companies.select(
         "company_id",
+        "entity_id",
         pl.col("name").alias("company_name"),
         pl.col("kind").alias("company_kind"),
-        pl.col("ticker").alias("company_ticker"),
-        pl.col("exchange").alias("company_exchange"),
-        pl.col("cik").alias("company_cik"),
-        pl.col("sector").alias("company_sector"),
-        pl.col("sector_etf").alias("company_sector_etf"),
-        pl.col("parent_ticker").alias("company_parent"),
+        "cik",
+        "sector",
+        "sector_etf",
+        "parent_id",
         pl.col("reason").alias("company_reason"),
-        "listed_from",
-        "listed_from_precision",
+        "fate",
+        "fate_date",
+        "acquirer_id",
+        "fate_note",
     )
     framed = entities.join(companies, on="company_id", how="left")
-    year_precision = pl.col("listed_from_precision") == "year"
-    listed_yet = (
-        pl.col("listed_from").is_null()
-        | (year_precision & (pl.col("as_of").dt.year() >= pl.col("listed_from").dt.year()))
-        | (~year_precision & (pl.col("as_of") >= pl.col("listed_from")))
+    lines = lines_as_of(universe, framed.filter(pl.col("company_id").is_not_null()))
+    framed = framed.join(lines, on=["company_id", "as_of"], how="left").join(
+        names_as_of(universe, lines), on=["company_id", "as_of"], how="left"
     )
-    is_listed = (pl.col("company_kind") == "listed") & listed_yet
-    listed_later = (pl.col("company_kind") == "listed") & ~listed_yet
+    # a subsidiary's parent; a company that left the lists: its acquirer, once it was acquired
+    gone = pl.col("ticker").is_null() & pl.col("last_ticker").is_not_null()
+    framed = framed.with_columns(
+        pl.coalesce("parent_id", pl.when(gone).then(pl.col("acquirer_id"))).alias("owner_id")
+    )
+    owners = framed.select(pl.col("owner_id").alias("company_id"), "as_of").drop_nulls()
+    owner_lines = lines_as_of(universe, owners).select(
+        pl.col("company_id").alias("owner_id"), "as_of", pl.col("ticker").alias("owner_ticker")
+    )
+    owner_names = universe.companies.select(
+        pl.col("company_id").alias("owner_id"), pl.col("name").alias("owner_name")
+    )
+    framed = (
+        framed.join(owner_lines, on=["owner_id", "as_of"], how="left")
+        .join(owner_names, on="owner_id", how="left")
+        .join(listing_records(universe), on="company_id", how="left")
+    )
+    is_listed = pl.col("ticker").is_not_null()
+    known = pl.col("company_id").is_not_null()
+    was_listed = (pl.col("company_kind") == "listed") & ~is_listed
+    listed_later = (
+        was_listed & pl.col("last_ticker").is_null() & pl.col("later_ticker").is_not_null()
+    )
+    ended = was_listed & pl.col("last_ticker").is_not_null()
     status = (
         pl.when(is_listed)
         .then(pl.lit("listed"))
-        .when(listed_later | (pl.col("company_kind") == "private"))
+        .when(known & (pl.col("company_kind") != "not_company"))
         .then(pl.lit("private"))
         .otherwise(pl.lit("unresolved"))
     )
-    later_year = (
-        pl.when(year_precision)
-        .then(pl.col("listed_from").dt.year().cast(pl.String))
-        .otherwise(pl.col("listed_from").dt.strftime("%Y-%m"))
+    last_day = pl.coalesce("fate_date", pl.col("last_to") - pl.duration(days=1)).dt.to_string()
+    buyer = pl.coalesce("owner_name", "fate_note")
+    fate = (
+        pl.when(pl.col("fate").is_in(["acquired", "merged"]) & buyer.is_not_null())
+        .then(pl.format("part of {} since {}, was {}", buyer, last_day, "last_ticker"))
+        .when(pl.col("fate") == "taken_private")
+        .then(pl.format("taken private {}, was {}", last_day, "last_ticker"))
+        .when(pl.col("fate") == "bankrupt")
+        .then(pl.format("delisted {} after bankruptcy, was {}", last_day, "last_ticker"))
+        .otherwise(pl.format("delisted {}, was {}", last_day, "last_ticker"))
     )
     reason = (
         pl.when(listed_later)
-        .then(pl.format("listed later, {}, {}", pl.col("company_ticker"), later_year))
+        .then(
+            pl.format("listed later, {}, {}", "later_ticker", pl.col("later_from").dt.to_string())
+        )
+        .when(ended)
+        .then(fate)
         .when(pl.col("company_kind") == "private")
         .then(pl.col("company_reason"))
-        .when(pl.col("company_id").is_null() & (pl.col("kind") == "marker"))
+        .when(~known & (pl.col("kind") == "marker"))
         .then(pl.format("ticker {} is not in the universe", pl.col("marker_ticker")))
-        .when(pl.col("company_id").is_null())
+        .when(~known)
         .then(pl.lit("organisation with a legal suffix, not in the universe"))
         .otherwise(pl.col("note"))
     )
     return framed.with_columns(
         status.alias("status"),
         reason.alias("reason"),
-        pl.coalesce("company_name", pl.col("text")).alias("name"),
-        pl.when(is_listed).then(pl.col("company_ticker")).alias("ticker"),
-        pl.when(is_listed).then(pl.col("company_exchange")).alias("exchange"),
-        pl.col("company_cik").alias("cik"),
-        pl.col("company_sector").alias("sector"),
-        pl.col("company_sector_etf").alias("sector_etf"),
-        pl.coalesce("company_parent", pl.when(listed_later).then(None)).alias("parent_ticker"),
+        pl.coalesce("name_then", "company_name", pl.col("text")).alias("name"),
+        pl.when(is_listed).then(pl.col("us_ticker")).alias("us_ticker"),
+        pl.col("owner_ticker").alias("parent_ticker"),
     )
 
 
@@ -416,12 +451,17 @@ def nested_records(
         "status",
         "ticker",
         "exchange",
+        "currency",
+        "us_ticker",
+        "entity_id",
         "cik",
         "sector",
         "relevance",
         "role",
         "parent_ticker",
         "reason",
+        pl.col("as_of").dt.to_string().alias("as_of"),
+        "listings",
         components,
         "mentions",
     )
@@ -462,7 +502,7 @@ def _published_text(articles: pl.DataFrame) -> pl.Expr:
 def store_tags(con, entities: pl.DataFrame, mentions: pl.DataFrame) -> int:
     """Replace the stored entities and mentions of the tagged articles; returns entity rows."""
     tagged = entities.select("article_id").unique()
-    columns = ENTITY_COLUMNS[: ENTITY_COLUMNS.index("reason") + 1]
+    columns = [c for c in ENTITY_COLUMNS[: ENTITY_COLUMNS.index("as_of") + 1]]
     with transaction(con):
         con.register("tagged_articles", tagged)
         con.register("new_entities", entities.select(columns))

@@ -16,7 +16,7 @@ from tagger import sql
 from tagger.errors import StoreError
 from tagger.paths import QUERIES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_PATH = "tagger.duckdb"
 
 
@@ -41,7 +41,7 @@ def connect(
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as e:
-        raise StoreError(_explain_open_error(path, str(e))) from None
+        raise StoreError(_explain_open_error(path, str(e), read_only)) from None
     except duckdb.Error as e:
         raise StoreError(f"{path}: cannot open database ({_first_line(e)})") from None
     if not read_only:
@@ -101,10 +101,17 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
 
 
-def _explain_open_error(path: Path, message: str) -> str:
+def _explain_open_error(path: Path, message: str, read_only: bool = False) -> str:
     if "lock" in message.lower():
         pid = re.search(r"PID (\d+)", message)
         holder = f" (process {pid.group(1)})" if pid else ""
+        if read_only:  # DuckDB refuses even a read-only open while another process writes
+            return (
+                f"{path}: database is in use by another process{holder} that opened it for "
+                "writing, and DuckDB then lets no other process read it; close that connection "
+                "(in a notebook: con.close(), or open it there with read_only=True so both can "
+                "read), or copy the file and pass --db COPY"
+            )
         return (
             f"{path}: database is in use by another process{holder}; "
             "wait for it to finish or use another --db"

@@ -1,52 +1,74 @@
 """The event study: from events and daily prices to per-event and cross-sectional results.
 
-Returns come from `queries/study/returns.sql`; the per-event time series work (estimation-window
-sums, abnormal returns, ranks) is vectorised numpy over a dense ticker x session panel; the
-cross-sectional tests are `queries/study/aar.sql` and `caar.sql` over the stored tables. Every
-convention (df, ddof, variance correction) is in docs/conventions.md with its source.
+Each event is measured on its listing's own venue (`tagger.markets`): day 0 and relative days
+follow that venue's exchange calendar, and the default market proxy is its local index (SPY for
+US listings). Returns come from `queries/study/returns.sql`; the per-event time series work
+(estimation-window sums, abnormal returns, ranks) is vectorised numpy over one dense ticker x
+session panel per calendar; the cross-sectional tests are `queries/study/aar.sql` and
+`caar.sql` over the stored tables, which pool events by relative day. Every convention (df, ddof,
+variance correction, calendars) is in docs/conventions.md with its source.
+
+The store keeps every study (`study_settings`: id, name, settings, time); running a study under
+a name it already holds replaces that study only, in one transaction.
 """
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
-from scipy import special
 
-from tagger import sessions, sql, store
+from tagger import csvfile, markets, sessions, sql, store
 from tagger.errors import InputError
+from tagger.events import EVENT_SCHEMA, normalised_tickers
 
 MODELS = ("market", "market_adjusted", "mean_adjusted")
 RETURNS = ("simple", "log")
 DEFAULT_WINDOWS = ((0, 0), (0, 1), (-1, 1), (-5, 5), (0, 5))
+DEFAULT_NAME = "default"
 PATH_DAYS = (-5, 5)
 THIN_TRADING_SHARE = 0.10
 FLAGS = (
     "no_prices",
+    "no_calendar",
+    "outside_calendar",
     "short_estimation",
+    "price_jump",
     "thin_trading",
     "confounded",
     "gap_in_window",
     "date_only",
 )
-_CHUNK = 2_048  # events per step of the rank pass: its arrays stay in the CPU cache
+OUT_OF_SAMPLE_FLAGS = (
+    "no_prices",
+    "no_calendar",
+    "outside_calendar",
+    "short_estimation",
+    "price_jump",
+)
+_CHUNK = 256  # events per step of the rank pass: its arrays stay in the CPU cache
 _THREADS = min(4, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
 class StudySettings:
-    """What `run_study` measures; validated on creation (InputError with one line)."""
+    """What `run_study` measures; validated on creation (InputError with one line).
+
+    `market` None: each event's own market proxy (its `market` column, else its listing's local
+    index); a ticker: that proxy for every event.
+    """
 
     model: str = "market"
     returns: str = "simple"
     estimation: tuple[int, int] = (-250, -11)
     min_estimation_days: int = 120
     windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
-    market: str = "SPY"
+    market: str | None = None
     benchmark: str | None = None
 
     def __post_init__(self):
@@ -86,6 +108,8 @@ class StudyResult:
     and `path` (per event and day: returns, AR, CAR from the first span day and its variance)."""
 
     settings: StudySettings
+    study_id: int
+    name: str
     events: pl.DataFrame
     aar: pl.DataFrame
     caar: pl.DataFrame
@@ -96,15 +120,19 @@ class StudyResult:
         return _path_frame(self.events, self._measured, self.settings)
 
     def write_csvs(self, folder: str | Path) -> list[Path]:
-        """Write events.csv, aar.csv and caar.csv into `folder`; returns their paths."""
+        """Write events.csv, aar.csv and caar.csv into `folder` (formula-like text cells quoted
+        for spreadsheets, tagger.csvfile); returns their paths."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name in ("events", "aar", "caar"):
-            path = folder / f"{name}.csv"
-            getattr(self, name).write_csv(path, float_precision=10, datetime_format=None)
-            paths.append(path)
-        return paths
+        return [
+            csvfile.write_csv(
+                getattr(self, name),
+                folder / f"{name}.csv",
+                float_precision=10,
+                datetime_format=None,
+            )
+            for name in ("events", "aar", "caar")
+        ]
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -140,123 +168,169 @@ def run_study(
     estimation: tuple[int, int] = (-250, -11),
     min_estimation_days: int = 120,
     windows: tuple[tuple[int, int], ...] | list[tuple[int, int]] = DEFAULT_WINDOWS,
-    market: str = "SPY",
+    market: str | None = None,
     benchmark: str | None = None,
+    name: str | None = None,
 ) -> StudyResult:
     """Run the event study on `events` (tagger.events.EVENT_SCHEMA) over the `prices` table.
 
-    Stores the results (replacing the previous study in one transaction) and returns them.
+    Stores the results as study `name` (default "default"), replacing a stored study of that
+    name in one transaction and keeping the others, and returns them.
     """
     if events.is_empty():
         raise InputError(
             "no events to study; give an events CSV with rows, or tag articles that name "
             "listed companies"
         )
+    name = _study_name(name)
     settings = StudySettings(
         model,
         returns,
         tuple(estimation),
         min_estimation_days,
         tuple(map(tuple, windows)),
-        market.upper(),
-        benchmark.upper() if benchmark else None,
+        _ticker(market),
+        _ticker(benchmark),
     )
-    events = _aligned(events, settings)
-    tickers = _tickers_with_prices(con, events, settings)
-    panel = _load_panel(con, events, tickers, settings)
+    events = prepared_events(events, settings)
+    with_prices = _tickers_with_prices(con, events, settings)
     with ThreadPoolExecutor(1) as background:
-        measured = _measure(events, panel, tickers, settings, background)
+        measured = _measure(con, events, with_prices, settings, background)
         with store.transaction(con):
-            _store(con, events, measured, settings)
-            aar = with_p_values(sql.frame(con, "study/aar"))
-            caar = with_p_values(sql.frame(con, "study/caar"))
-            _insert(con, "study_aar", aar)
-            _insert(con, "study_caar", caar)
+            study_id = _store(con, name, events, measured, settings)
+            with _one_thread(con):  # sums in one fixed order: the same bytes on every run
+                aar = with_p_values(sql.frame(con, "study/aar", study_id=study_id))
+                caar = with_p_values(sql.frame(con, "study/caar", study_id=study_id))
+            _insert(con, "study_aar_all", aar.with_columns(pl.lit(study_id).alias("study_id")))
+            _insert(con, "study_caar_all", caar.with_columns(pl.lit(study_id).alias("study_id")))
     return StudyResult(
-        settings,
-        _events_frame(events, measured, settings),
-        aar,
-        caar,
-        measured,
+        settings, study_id, name, _events_frame(events, measured, settings), aar, caar, measured
     )
+
+
+def _study_name(name: str | None) -> str:
+    name = (name or DEFAULT_NAME).strip()
+    if not name or name.isdigit():
+        raise InputError(f"study name {name!r}: give a name with a letter (numbers are study ids)")
+    return name
+
+
+def _ticker(raw: str | None) -> str | None:
+    from tagger.prices import normalise_ticker
+
+    return normalise_ticker(raw) if raw else None
+
+
+@contextmanager
+def _one_thread(con: duckdb.DuckDBPyConnection):
+    """DuckDB on one thread inside the block: its parallel sums combine in arrival order."""
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
 
 
 # -- events and prices ---------------------------------------------------------------------
 
 
-def _aligned(events: pl.DataFrame, settings: StudySettings) -> pl.DataFrame:
+def prepared_events(events: pl.DataFrame, settings: StudySettings) -> pl.DataFrame:
+    """The events as the study reads them: tickers normalised (tagger.prices.normalise_ticker),
+    each with its venue's `calendar` and `currency`, its `market` proxy (`settings.market`, else
+    the event's own, else its listing's local index), its benchmark, day 0 (`event_date`) on its
+    calendar and the `rule` that set it (tagger.sessions)."""
     missing = [c for c in ("event_id", "ticker") if c not in events.columns]
     if missing:
         raise InputError(f"events have no {', '.join(missing)} column")
     events = events.select(
-        pl.col("event_id").cast(pl.String),
-        pl.col("ticker").cast(pl.String).str.to_uppercase(),
-        *(
-            (pl.col(c) if c in events.columns else pl.lit(None)).cast(dtype).alias(c)
-            for c, dtype in _OPTIONAL_COLUMNS.items()
-        ),
-    ).with_columns(
-        pl.col("status").fill_null("listed"),
-        pl.col("benchmark").str.to_uppercase().fill_null(pl.lit(settings.benchmark)),
-        pl.lit(settings.market).alias("market"),
+        (pl.col(c) if c in events.columns else pl.lit(None)).cast(dtype).alias(c)
+        for c, dtype in EVENT_SCHEMA.items()
     )
-    if events["event_id"].is_duplicated().any():
+    if events["event_id"].n_unique() < len(events):
         dup = events.filter(pl.col("event_id").is_duplicated())["event_id"][0]
         raise InputError(f"event_id {dup!r} appears more than once in the events")
-    day0 = sessions.align_events(events["published_at"], events["published_date"])
+    venues = _venues(normalised_tickers(events["ticker"]))
+    events = events.with_columns(
+        venues["ticker"],
+        pl.col("status").fill_null("listed"),
+        pl.lit(_ticker(settings.benchmark), pl.String)
+        .fill_null(pl.Series(normalised_tickers(events["benchmark"])))
+        .alias("benchmark"),
+        pl.lit(_ticker(settings.market), pl.String)
+        .fill_null(pl.Series(normalised_tickers(events["market"])))
+        .fill_null(venues["index"])
+        .alias("market"),
+        venues["calendar"],
+        venues["currency"],
+    )
+    day0 = sessions.align_events(
+        events["published_at"], events["published_date"], events["calendar"]
+    )
     return events.with_columns(day0)
 
 
-_OPTIONAL_COLUMNS = {
-    "company": pl.String,
-    "status": pl.String,
-    "published_at": pl.Datetime("us", "UTC"),
-    "published_date": pl.Date,
-    "benchmark": pl.String,
-}
+def _venues(tickers: pl.Series) -> pl.DataFrame:
+    """Per ticker: its venue's calendar (None where exchange_calendars has none), currency and
+    local index; a null ticker (a private company without a listed parent) is taken as US."""
+    distinct = tickers.drop_nulls().unique().sort()
+    found = [markets.venue_of_symbol(t) for t in distinct]
+    venues = pl.DataFrame(
+        {
+            "ticker": distinct,
+            "calendar": [v.calendar for v in found],
+            "currency": [v.currency for v in found],
+            "index": [v.index for v in found],
+        },
+        schema_overrides={c: pl.String for c in ("calendar", "currency", "index")},
+    )
+    us = markets.venue_of_symbol("SPY")
+    joined = tickers.to_frame("ticker").join(venues, on="ticker", how="left", maintain_order="left")
+    return joined.with_columns(
+        pl.when(pl.col("ticker").is_null())
+        .then(pl.lit(us.calendar))
+        .otherwise("calendar")
+        .alias("calendar")
+    )
 
 
 def _tickers_with_prices(
     con: duckdb.DuckDBPyConnection, events: pl.DataFrame, settings: StudySettings
-) -> list[str]:
-    wanted = pl.concat([events["ticker"], events["benchmark"], pl.Series([settings.market])])
+) -> set[str]:
+    wanted = pl.concat([events["ticker"], events["benchmark"], events["market"]])
     wanted = wanted.drop_nulls().unique().sort().to_list()
-    found = sql.run(con, "study/tickers_with_prices", wanted=wanted).fetchall()
-    tickers = [row[0] for row in found]
-    if settings.market not in tickers:
+    found = {row[0] for row in sql.run(con, "study/tickers_with_prices", wanted=wanted).fetchall()}
+    if settings.market and settings.market not in found:
         raise InputError(
             f"market proxy {settings.market} has no prices; load its prices or pick --market"
         )
-    return tickers
+    return found
 
 
 @dataclass(frozen=True)
 class Panel:
-    """Daily returns on a dense ticker x session grid; column j is calendar session `first + j`."""
+    """Daily returns on a dense ticker x session grid of one calendar; column j is calendar
+    session `first + j`."""
 
     first: int
     ret: np.ndarray  # (tickers, sessions), NaN when missing
     log_volume: np.ndarray  # ln(1 + volume), NaN when missing
+    implausible: np.ndarray  # a non-positive price or a daily move above +300% / below -90%
 
 
 def _load_panel(
     con: duckdb.DuckDBPyConnection,
-    events: pl.DataFrame,
+    cal: sessions.SessionCalendar,
+    day0: np.ndarray,
     tickers: list[str],
     settings: StudySettings,
 ) -> Panel:
-    cal = sessions.nyse()
-    day0 = events["event_date"].drop_nulls()
-    if len(day0) == 0:
-        return Panel(0, np.full((len(tickers), 1), np.nan), np.full((len(tickers), 1), np.nan))
-    idx = cal.index_of(day0.to_numpy())
-    first = int(idx.min()) + settings.estimation[0]
-    last = int(idx.max()) + settings.span[1]
+    """The panel of `tickers` on `cal` from the earliest estimation day of events on `day0`
+    (session positions) to the last span day."""
+    first = int(day0.min()) + settings.estimation[0]
+    last = int(day0.max()) + settings.span[1]
     lo, hi = max(first - 1, 0), min(last, len(cal.sessions) - 1)
-    study_sessions = {
-        "session": pl.Series(cal.sessions[lo : hi + 1]),
-        "idx": np.arange(lo, hi + 1),
-    }
+    study_sessions = {"session": cal.sessions[lo : hi + 1], "idx": np.arange(lo, hi + 1)}
     study_tickers = {"ticker": tickers, "ticker_id": np.arange(len(tickers))}
     sql.run(con, "study/inputs")
     _insert(con, "study_sessions", study_sessions)
@@ -267,9 +341,12 @@ def _load_panel(
     cell = rows["ticker_id"].cast(pl.Int64).to_numpy() * width + rows["idx"].to_numpy() - first
     ret = np.full(len(tickers) * width, np.nan)
     log_volume = np.full(len(tickers) * width, np.nan)
+    implausible = np.zeros(len(tickers) * width, dtype=bool)
     ret[cell] = rows["ret"].to_numpy()
     log_volume[cell] = rows["log_volume"].to_numpy()
-    return Panel(first, ret.reshape(-1, width), log_volume.reshape(-1, width))
+    implausible[cell] = rows["implausible"].to_numpy()
+    shape = (len(tickers), width)
+    return Panel(first, ret.reshape(shape), log_volume.reshape(shape), implausible.reshape(shape))
 
 
 # -- per-event measurement (numpy) -----------------------------------------------------------
@@ -277,53 +354,258 @@ def _load_panel(
 
 @dataclass(frozen=True)
 class Measured:
-    """Per-event results. `has_prices` marks the events measured; every array in `per_event`
-    (one row per measured event) and `per_day` (measured events x span days) follows that order."""
+    """Per-event results. `keys` are the positions (in the events) of the events measured, in
+    order; every array in `per_event` (one row per measured event), `per_day` (measured events x
+    span days) and `per_window` (measured events x windows) follows that order. `flags` and
+    `note` have one value per input event."""
 
-    has_prices: np.ndarray
-    flags: dict[str, np.ndarray]  # full length: one value per input event
+    keys: np.ndarray
+    flags: dict[str, np.ndarray]
+    note: pl.Series
     per_event: dict[str, np.ndarray]
     per_day: dict[str, np.ndarray]
-    per_window: dict[str, np.ndarray]  # measured events x windows
-    ranks: Future  # of rank_and_sign_pass(...), computed in the background
+    per_window: dict[str, np.ndarray]
+    ranks: list[Future]  # of rank_and_sign_pass(...) per group, computed in the background
+    order: np.ndarray | None  # groups' events -> measured order (None: already in order)
+
+    @cached_property
+    def rank_days(self) -> dict:
+        """The rank and sign pass of every group, pooled by relative day."""
+        return pooled_ranks([r.result() for r in self.ranks], self.order)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Measured events of one calendar and market proxy (positions in the events)."""
+
+    keys: np.ndarray
+    flags: dict[str, np.ndarray]  # one per measured event
+    per_event: dict[str, np.ndarray]
+    per_day: dict[str, np.ndarray]
+    per_window: dict[str, np.ndarray]
+    ranks: Future
 
 
 def _measure(
+    con: duckdb.DuckDBPyConnection,
     events: pl.DataFrame,
-    panel: Panel,
-    tickers: list[str],
+    with_prices: set[str],
     settings: StudySettings,
     background: ThreadPoolExecutor,
 ) -> Measured:
-    ticker_row = _rows(events["ticker"], tickers)
-    bench_row = _rows(events["benchmark"], tickers)
-    col0 = np.full(len(events), -1)
-    dated = events["event_date"].is_not_null().to_numpy()
-    col0[dated] = (
-        sessions.nyse().index_of(events["event_date"].drop_nulls().to_numpy()) - panel.first
-    )
-    has = (ticker_row >= 0) & (col0 >= 0)
-    market = panel.ret[tickers.index(settings.market)]
+    """Measure every event that has a calendar, a day 0 and prices, one calendar at a time."""
+    size = len(events)
+    flags = {f: np.zeros(size, dtype=bool) for f in FLAGS}
+    flags["no_calendar"] = events["calendar"].is_null().to_numpy()
+    flags["outside_calendar"] = events["event_date"].is_null().to_numpy() & ~flags["no_calendar"]
+    flags["date_only"] = (
+        events["published_at"].is_null() & events["published_date"].is_not_null()
+    ).to_numpy()
+    priced = pl.col("ticker").is_in(list(with_prices)) & pl.col("market").is_in(list(with_prices))
+    dated = events.with_row_index("key").filter(pl.col("event_date").is_not_null())
+    flags["no_prices"][dated.filter(~priced.fill_null(False))["key"].to_numpy()] = True
+    flags["no_prices"] |= events["event_date"].is_null().to_numpy()  # not measured: no day 0
+    groups = []
+    for (calendar,), in_calendar in dated.filter(priced).group_by("calendar", maintain_order=True):
+        groups.extend(_measure_calendar(con, calendar, in_calendar, settings, background))
+    groups.sort(key=lambda g: g.keys[0])
+    if not groups:  # nothing to measure: the same arrays, with no rows
+        none = np.zeros(0, dtype=np.int64)
+        groups = [_measure_group(_empty_panel(settings), 0, *[none] * 5, settings, background)]
+    keys = np.concatenate([g.keys for g in groups])
+    order = np.argsort(keys, kind="stable")
+    in_order = bool(np.all(order == np.arange(len(keys))))
 
-    rows, col0, bench_row = ticker_row[has], col0[has], bench_row[has]
-    est = estimation_sums(panel, market, rows, col0, settings.estimation)
-    est.update(fit_model(est, settings.model))
+    def joined(part: str) -> dict[str, np.ndarray]:
+        """The groups' arrays of `part` as one, in the events' order (model constants once)."""
+        first = getattr(groups[0], part)
+        if len(groups) == 1:
+            return first
+        return {
+            k: first[k]
+            if np.ndim(first[k]) == 0
+            else (lambda v: v if in_order else v[order])(
+                np.concatenate([getattr(g, part)[k] for g in groups])
+            )
+            for k in first
+        }
+
+    group_flags = joined("flags")
+    for name, values in group_flags.items():
+        flags[name][keys[order]] = values
+    measured_keys = keys[order]
+    note = _notes(events, flags)
+    return Measured(
+        measured_keys,
+        flags,
+        note,
+        joined("per_event"),
+        joined("per_day"),
+        joined("per_window"),
+        [g.ranks for g in groups],
+        None if in_order else order,
+    )
+
+
+def _empty_panel(settings: StudySettings) -> Panel:
+    """A panel of one ticker without prices, wide enough for an event's every day."""
+    width = settings.span[1] - settings.estimation[0] + 1
+    return Panel(
+        0,
+        np.full((1, width), np.nan),
+        np.full((1, width), np.nan),
+        np.zeros((1, width), dtype=bool),
+    )
+
+
+def _measure_calendar(
+    con: duckdb.DuckDBPyConnection,
+    calendar: str,
+    events: pl.DataFrame,
+    settings: StudySettings,
+    background: ThreadPoolExecutor,
+) -> list[_Group]:
+    """Measure the events of one calendar (all with a day 0 and prices) on one panel, one group
+    per market proxy."""
+    cal = sessions.calendar(calendar)
+    tickers = (
+        pl.concat([events["ticker"], events["benchmark"], events["market"]])
+        .drop_nulls()
+        .unique()
+        .sort()
+        .to_list()
+    )
+    col0 = cal.index_of(events["event_date"].to_numpy())
+    panel = _load_panel(con, cal, col0, tickers, settings)
+    col0 = col0 - panel.first
+    rows = _rows(events["ticker"], tickers)
+    lo = min(start for start, _ in settings.windows)
+    hi = max(end for _, end in settings.windows)
+    confounded = _confounded(rows, col0, lo, hi)
+    groups = []
+    by_market = events.with_row_index("at").group_by("market").agg("at").sort("market")
+    for market, positions in by_market.iter_rows():
+        at = np.asarray(positions)
+        groups.append(
+            _measure_group(
+                panel,
+                tickers.index(market),
+                events["key"].to_numpy()[at],
+                rows[at],
+                _rows(events["benchmark"].gather(at), tickers),
+                col0[at],
+                confounded[at],
+                settings,
+                background,
+            )
+        )
+    return groups
+
+
+def _measure_group(
+    panel: Panel,
+    market_row: int,
+    keys: np.ndarray,
+    rows: np.ndarray,
+    bench_row: np.ndarray,
+    col0: np.ndarray,
+    confounded: np.ndarray,
+    settings: StudySettings,
+    background: ThreadPoolExecutor,
+) -> _Group:
+    """Measure events against one market proxy (row `market_row` of the panel)."""
+    market = panel.ret[market_row]
+    sums = estimation_sums(panel, market, rows, col0, settings.estimation)
+    est = {"n": sums["n"], **fit_model(sums, settings.model)}
+    del sums  # the raw sums: a million events hold 80 MB of them
     short = est["n"] < settings.min_estimation_days
-    est["in_sample"] = ~short & (np.nan_to_num(est["sigma"]) > 0)
+    jump = _implausible_moves(panel, market_row, rows, col0, settings)
+    est["in_sample"] = ~short & ~jump & (np.nan_to_num(est["sigma"]) > 0)
     ranks = background.submit(rank_and_sign_pass, panel, market, rows, col0, est, settings)
     per_day = abnormal_returns(panel, market, rows, bench_row, col0, est, settings)
     per_window = window_cars(per_day, est, settings)
-    lo = min(start for start, _ in settings.windows)
-    hi = max(end for _, end in settings.windows)
     flags = {
-        "no_prices": ~has,
-        "short_estimation": _spread(short, has, False),
-        "thin_trading": _spread(np.nan_to_num(est["zero_share"]) >= THIN_TRADING_SHARE, has, False),
-        "confounded": _spread(_confounded(rows, col0, lo, hi), has, False),
-        "gap_in_window": _spread(per_window.pop("gap"), has, False),
-        "date_only": events["rule"].str.starts_with("date_only").to_numpy(),
+        "short_estimation": short,
+        "price_jump": jump,
+        "thin_trading": np.nan_to_num(est["zero_share"]) >= THIN_TRADING_SHARE,
+        "confounded": confounded,
+        "gap_in_window": per_window.pop("gap"),
     }
-    return Measured(has, flags, est, per_day, per_window, ranks)
+    return _Group(keys, flags, est, per_day, per_window, ranks)
+
+
+def _implausible_moves(
+    panel: Panel, market_row: int, rows: np.ndarray, col0: np.ndarray, settings: StudySettings
+) -> np.ndarray:
+    """True where the stock or the market proxy has an implausible price or move between the
+    first estimation day and the last span day."""
+    start, stop = col0 + settings.estimation[0], col0 + settings.span[1] + 1
+    stock = _window_sums(panel.implausible, rows, start, stop) > 0
+    market = _window_sums(panel.implausible[market_row : market_row + 1], 0, start, stop) > 0
+    return stock | market
+
+
+def _notes(events: pl.DataFrame, flags: dict[str, np.ndarray]) -> pl.Series:
+    """Why an event has no numbers, or is left out of the tests, in words (null otherwise)."""
+    size = len(events)
+    noted = np.flatnonzero(
+        flags["no_prices"] | flags["price_jump"] | events["ticker"].is_null().to_numpy()
+    )
+    events = events.gather(noted)
+    flags = {name: values[noted] for name, values in flags.items()}
+    first, last = _calendar_bounds(events["calendar"])
+    when = pl.coalesce(
+        pl.col("published_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        pl.col("published_date").cast(pl.String),
+    )
+    flag = {name: pl.lit(pl.Series(values)) for name, values in flags.items()}
+    notes = events.select(
+        pl.when(flag["no_calendar"])
+        .then(pl.lit("no trading calendar for the venue of ") + pl.col("ticker") + "; not studied")
+        .when(flag["outside_calendar"] & when.is_null())
+        .then(pl.lit("no publication time; not studied"))
+        .when(flag["outside_calendar"])
+        .then(
+            when
+            + " is outside the "
+            + pl.col("calendar")
+            + " calendar ("
+            + pl.lit(first)
+            + ".."
+            + pl.lit(last)
+            + "); not studied"
+        )
+        .when(pl.col("ticker").is_null())
+        .then(pl.lit("no listed ticker; not studied"))
+        .when(flag["no_prices"] & pl.col("market").is_null())
+        .then(
+            pl.lit("no market proxy for the venue of ")
+            + pl.col("ticker")
+            + "; give --market or a market column"
+        )
+        .when(flag["no_prices"])
+        .then(
+            pl.lit("no prices for ") + pl.col("ticker") + " or its market proxy " + pl.col("market")
+        )
+        .when(flag["price_jump"])
+        .then(
+            pl.lit(
+                "implausible price (a daily move above +300% or below -90%, or a non-positive "
+                "price) in the estimation or event window; left out of the tests"
+            )
+        )
+        .alias("note")
+    ).to_series()
+    return pl.repeat(None, size, dtype=pl.String, eager=True).alias("note").scatter(noted, notes)
+
+
+def _calendar_bounds(calendars: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """First and last session (as text) of each event's calendar."""
+    names = calendars.drop_nulls().unique().sort().to_list()
+    bounds = {n: sessions.calendar(n).sessions[[0, -1]].astype(str) for n in names}
+    first = calendars.replace_strict(names, [bounds[n][0] for n in names], default=None)
+    last = calendars.replace_strict(names, [bounds[n][1] for n in names], default=None)
+    return first, last
 
 
 def _rows(tickers: pl.Series, known: list[str]) -> np.ndarray:
@@ -333,13 +615,6 @@ def _rows(tickers: pl.Series, known: list[str]) -> np.ndarray:
         .fill_null(-1)
         .to_numpy()
     )
-
-
-def _spread(values: np.ndarray, mask: np.ndarray, fill=np.nan) -> np.ndarray:
-    """values (one per True in mask) placed in a full-length array, `fill` elsewhere."""
-    full = np.full(len(mask), fill, dtype=np.asarray(values).dtype)
-    full[mask] = values
-    return full
 
 
 def _window_sums(values: np.ndarray, rows: np.ndarray, start: np.ndarray, stop: np.ndarray):
@@ -444,43 +719,35 @@ def abnormal_returns(
     est: dict[str, np.ndarray],
     settings: StudySettings,
 ) -> dict[str, np.ndarray]:
-    """Per event and span day (events x days): returns, AR and its variance, and the CAR path
-    from the first span day with its variance (MacKinlay 1997, "Measuring and Analyzing
-    Abnormal Returns")."""
+    """Per event and span day (events x days): the stock, market and benchmark returns and the
+    abnormal return (MacKinlay 1997, "Measuring and Analyzing Abnormal Returns")."""
     first, last = settings.span
     start = col0 + first
     stock_windows = np.lib.stride_tricks.sliding_window_view(panel.ret, last - first + 1, axis=1)
     ret = stock_windows[rows, start]
     mkt = np.lib.stride_tricks.sliding_window_view(market, last - first + 1)[start]
-    bench = np.full_like(ret, np.nan)
     with_bench = bench_row >= 0
-    bench[with_bench] = stock_windows[bench_row[with_bench], start[with_bench]]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ar = mkt * -est["beta"][:, None]
-        ar -= est["alpha"][:, None]
-        ar += ret
-        deviation = mkt - est["market_mean"][:, None]
-        ar_var = _car_variance(est, 1, deviation)
-        valid = ~np.isnan(ar)
-        car_days = np.cumsum(valid, axis=1, dtype=np.int32)
-        car = np.cumsum(np.where(valid, ar, 0.0), axis=1)
-        deviation[~valid] = 0.0
-        dm = np.cumsum(deviation, axis=1, out=deviation)
-        car_var = _car_variance(est, car_days, dm)
-    no_days = car_days == 0
-    car[no_days] = np.nan
-    car_var[no_days] = np.nan
-    return {
-        "ret": ret,
-        "market_return": mkt,
-        "benchmark_return": bench,
-        "ar": ar,
-        "ar_var": ar_var,
-        "car": car,
-        "car_var": car_var,
-        "car_days": car_days,
-        "dm": dm,
-    }
+    if with_bench.any():
+        bench = np.full_like(ret, np.nan)
+        bench[with_bench] = stock_windows[bench_row[with_bench], start[with_bench]]
+    else:  # no event has a second benchmark: NaN without the memory
+        bench = np.broadcast_to(np.nan, ret.shape)
+    ar = mkt * -est["beta"][:, None]
+    ar -= est["alpha"][:, None]
+    ar += ret
+    return {"ret": ret, "market_return": mkt, "benchmark_return": bench, "ar": ar}
+
+
+def cumulated(per_day: dict[str, np.ndarray], est: dict[str, np.ndarray]):
+    """Along the span days: valid days (an AR exists), the CAR over them and the sum of their
+    market returns' deviations from the estimation mean."""
+    valid = ~np.isnan(per_day["ar"])
+    days = np.cumsum(valid, axis=1, dtype=np.int32)
+    car = np.where(valid, per_day["ar"], 0.0)
+    np.cumsum(car, axis=1, out=car)
+    deviation = per_day["market_return"] - est["market_mean"][:, None]
+    deviation[~valid] = 0.0
+    return days, car, np.cumsum(deviation, axis=1, out=deviation)
 
 
 def _car_variance(est: dict[str, np.ndarray], days, dm: np.ndarray) -> np.ndarray:
@@ -498,21 +765,25 @@ def window_cars(
 ) -> dict[str, np.ndarray]:
     """CAR, its variance, valid days, t and p per event and window (events x windows), and
     `gap`: a missing stock or market return inside any window."""
+    from scipy import special
+
     first = settings.span[0]
-    missing = np.cumsum(np.isnan(per_day["ret"]) | np.isnan(per_day["market_return"]), axis=1)
-    car_through = np.where(per_day["car_days"] > 0, per_day["car"], 0.0)
+    missing = np.isnan(per_day["ret"]) | np.isnan(per_day["market_return"])
+    missing = np.cumsum(missing, axis=1, dtype=np.int32)
+    car_days, car_through, dm_through = cumulated(per_day, est)
     shape = (len(car_through), len(settings.windows))
     car, days, dm, gaps = np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape)
     for j, (start, end) in enumerate(settings.windows):
         for out, cumulative in (
             (car, car_through),
-            (days, per_day["car_days"]),
-            (dm, per_day["dm"]),
+            (days, car_days),
+            (dm, dm_through),
             (gaps, missing),
         ):
             out[:, j] = cumulative[:, end - first]
             if start > first:
                 out[:, j] -= cumulative[:, start - 1 - first]
+    del car_days, car_through, dm_through, missing
     with np.errstate(divide="ignore", invalid="ignore"):
         car_var = _car_variance(est, days, dm)
         car[days == 0] = np.nan
@@ -538,10 +809,11 @@ def rank_and_sign_pass(
 ) -> dict:
     """One pass over every in-sample event's estimation and span days, in cache-sized chunks.
 
-    Gives each event's share of positive estimation-window ARs (generalized sign test, Cowan 1992),
-    the mean centred rank per relative day (rank test, Corrado 1989, ranks scaled by
-    1 / (valid days + 1) as in Corrado & Zivney 1992), and the mean cross-correlation of the
-    estimation-window ARs (Kolari & Pynnonen 2010).
+    Gives each event's share of positive estimation-window ARs (generalized sign test, Cowan 1992)
+    and, summed over the events, what `pooled_ranks` turns into the mean centred rank per relative
+    day (rank test, Corrado 1989, ranks scaled by 1 / (valid days + 1) as in Corrado & Zivney
+    1992) and the mean cross-correlation of the estimation-window ARs (Kolari & Pynnonen 2010):
+    `rank_sum`, `rank_n` per day and `corr_sum` (the standardised rows' sum), `corr_events`.
     """
     (est_start, est_end), (first, last) = settings.estimation, settings.span
     days = np.arange(est_start, last + 1)
@@ -572,15 +844,42 @@ def rank_and_sign_pass(
     chunks = np.array_split(sample, max(1, -(-len(sample) // _CHUNK)))
     with ThreadPoolExecutor(_THREADS) as pool:  # numpy releases the GIL in these loops
         parts = list(pool.map(one_chunk, chunks))
-    corr_sum, corr_events, rank_sum, rank_n = (sum(p[k] for p in parts) for k in range(4))
+    # summed in chunk order whatever the threads: the same bits on every run
+    sums = [sum(p[k] for p in parts) for k in range(4)]
+    return {
+        "positive_share": positive_share,
+        "days": days,
+        "ranked": ~gap,
+        **dict(zip(("corr_sum", "corr_events", "rank_sum", "rank_n"), sums, strict=True)),
+    }
+
+
+def pooled_ranks(parts: list[dict], order: np.ndarray | None) -> dict:
+    """The rank and sign passes of the groups (calendars, market proxies) pooled by relative
+    day: mean centred rank per day, mean estimation-AR cross-correlation (Kolari-Pynnonen) over
+    every pair of events, and each measured event's share of positive estimation ARs (in the
+    measured order: `order` maps the groups' concatenated events to it)."""
+    if not parts:
+        return {
+            "positive_share": np.zeros(0),
+            "day": np.zeros(0, dtype=np.int64),
+            "n": np.zeros(0),
+            "mean_centred_rank": np.zeros(0),
+            "mean_correlation": np.nan,
+        }
+    corr_sum, corr_events, rank_sum, rank_n = (
+        sum(p[k] for p in parts) for k in ("corr_sum", "corr_events", "rank_sum", "rank_n")
+    )
+    positive_share = np.concatenate([p["positive_share"] for p in parts])
+    ranked = parts[0]["ranked"]
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_correlation = (corr_sum @ corr_sum - corr_events) / (corr_events * (corr_events - 1))
         mean_rank = rank_sum / rank_n
     return {
-        "positive_share": positive_share,
-        "day": days[~gap],
-        "n": rank_n[~gap],
-        "mean_centred_rank": mean_rank[~gap],
+        "positive_share": positive_share if order is None else positive_share[order],
+        "day": parts[0]["days"][ranked],
+        "n": rank_n[ranked],
+        "mean_centred_rank": mean_rank[ranked],
         "mean_correlation": float(mean_correlation) if corr_events > 1 else float("nan"),
     }
 
@@ -621,20 +920,24 @@ def centred_rank_sums(
     np.copyto(keys, missing_keys, where=missing)
     keys.sort(axis=1)
     valid_count = cols - missing.sum(axis=1)
-    rank = np.broadcast_to(column + 1.0, (rows, cols))
-    value = keys >> bits
-    tied = value[:, 1:] == value[:, :-1]
+    scaled = _scaled_ranks(cols)[valid_count]  # rank / (valid + 1); 0 at missing values
+    tied = (keys[:, 1:] ^ keys[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
     tie_rows = np.flatnonzero(tied.any(axis=1))
     if len(tie_rows):
-        rank = rank.copy()
-        rank[tie_rows] = _mean_tied_ranks(tied[tie_rows])
-    centred = np.where(column < valid_count[:, None], rank, (valid_count + 1.0)[:, None] / 2)
-    centred *= (1 / (valid_count + 1.0))[:, None]
-    centred -= 0.5
-    return (
-        np.bincount((keys & low).ravel(), weights=centred.ravel(), minlength=cols),
-        rows - missing.sum(axis=0, dtype=np.float64),
-    )
+        valid = valid_count[tie_rows, None]
+        ranks = np.where(column < valid, _mean_tied_ranks(tied[tie_rows]), 0.0)
+        scaled[tie_rows] = ranks / (valid + 1.0)
+    counts = rows - missing.sum(axis=0, dtype=np.float64)
+    sums = np.bincount((keys & low).ravel(), weights=scaled.ravel(), minlength=cols)
+    return sums - 0.5 * counts, counts
+
+
+@cache
+def _scaled_ranks(cols: int) -> np.ndarray:
+    """Row v: the ranks 1..v of a row with v valid values scaled by 1 / (v + 1), then zeros."""
+    position = np.arange(cols)
+    valid = np.arange(cols + 1)[:, None]
+    return np.where(position < valid, (position + 1.0) / (valid + 1.0), 0.0)
 
 
 def _mean_tied_ranks(tied: np.ndarray) -> np.ndarray:
@@ -654,73 +957,103 @@ def _mean_tied_ranks(tied: np.ndarray) -> np.ndarray:
 def _confounded(rows: np.ndarray, col0: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """True where another event of the same ticker has day 0 within days lo..hi of this one."""
     key = rows.astype(np.int64) << 32 | col0
-    ordered = np.sort(key)
-    inside = np.searchsorted(ordered, key + hi, "right") - np.searchsorted(
-        ordered, key + lo, "left"
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]  # sorted queries: each search starts near the last
+    inside = np.searchsorted(ordered, ordered + hi, "right") - np.searchsorted(
+        ordered, ordered + lo, "left"
     )
-    return inside - (lo <= 0 <= hi) > 0
+    confounded = np.empty(len(key), dtype=bool)
+    confounded[order] = inside - (lo <= 0 <= hi) > 0
+    return confounded
 
 
 # -- storing and shaping results -------------------------------------------------------------
 
 
-def _store(con, events: pl.DataFrame, measured: Measured, settings: StudySettings) -> None:
-    """Replace the stored study with this one (the caller holds the transaction)."""
+def _store(
+    con, name: str, events: pl.DataFrame, measured: Measured, settings: StudySettings
+) -> int:
+    """Store this study as `name`, replacing a stored study of that name (the caller holds the
+    transaction); returns its new study_id. Event keys are unique across studies."""
+    sql.run(con, "study/name", study_name=name)
     sql.run(con, "study/clear")
+    study_id, first_key = sql.run(con, "study/next_ids").fetchall()[0]
     est, per_day, per_window = measured.per_event, measured.per_day, measured.per_window
-    keys = np.flatnonzero(measured.has_prices).astype(np.int32)
+    keys = (measured.keys + first_key).astype(np.int32)
     first, last = settings.span
     _insert(
         con,
-        "study_events",
+        "study_events_all",
         events.select(_EVENT_COLUMNS).with_columns(
-            pl.Series("event_key", np.arange(len(events), dtype=np.int32)),
+            pl.lit(study_id).alias("study_id"),
+            pl.int_range(first_key, first_key + len(events), dtype=pl.Int32).alias("event_key"),
             *(pl.Series(flag, values) for flag, values in measured.flags.items()),
+            measured.note,
         ),
     )
-    _insert(
-        con,
-        "study_abnormal_returns",
-        {
-            "event_key": np.repeat(keys, last - first + 1),
-            "day": np.tile(np.arange(first, last + 1, dtype=np.int32), len(keys)),
-            **{k: per_day[k].ravel() for k in _PER_DAY},
-        },
-    )
-    _insert(
-        con,
-        "study_cars",
-        {
-            "event_key": np.repeat(keys, len(settings.windows)),
-            "window_start": np.tile(np.int32([s for s, _ in settings.windows]), len(keys)),
-            "window_end": np.tile(np.int32([e for _, e in settings.windows]), len(keys)),
-            **{k: per_window[k].ravel() for k in ("days", "car", "car_var", "t", "p")},
-        },
-    )
-    ranks = measured.ranks.result()
+    days = np.arange(first, last + 1, dtype=np.int32)
+    windows = np.int32(settings.windows)
+    for part in _batches(len(keys)):  # bounded memory: the copies are per batch
+        _insert(
+            con,
+            "study_abnormal_returns_all",
+            {
+                "study_id": np.full(len(days) * len(keys[part]), study_id, dtype=np.int32),
+                "event_key": np.repeat(keys[part], len(days)),
+                "day": np.tile(days, len(keys[part])),
+                **{k: per_day[k][part].ravel() for k in _PER_DAY},
+            },
+        )
+        _insert(
+            con,
+            "study_cars_all",
+            {
+                "study_id": np.full(len(windows) * len(keys[part]), study_id, dtype=np.int32),
+                "event_key": np.repeat(keys[part], len(windows)),
+                "window_start": np.tile(windows[:, 0], len(keys[part])),
+                "window_end": np.tile(windows[:, 1], len(keys[part])),
+                **{k: per_window[k][part].ravel() for k in ("days", "car", "car_var", "t", "p")},
+            },
+        )
+    ranks = measured.rank_days
     est = {**est, "positive_share": ranks["positive_share"]}
     _insert(
         con,
-        "study_estimates",
-        {"event_key": keys, "estimation_days": est["n"], **{k: est[k] for k in _ESTIMATES}},
+        "study_estimates_all",
+        {
+            "study_id": np.full(len(keys), study_id, dtype=np.int32),
+            "event_key": keys,
+            "estimation_days": est["n"],
+            **{k: est[k] for k in _ESTIMATES},
+        },
     )
-    _insert(con, "study_rank_days", {k: ranks[k] for k in ("day", "n", "mean_centred_rank")})
     _insert(
         con,
-        "study_settings",
+        "study_rank_days_all",
         {
+            "study_id": np.full(len(ranks["day"]), study_id, dtype=np.int32),
+            **{k: ranks[k] for k in ("day", "n", "mean_centred_rank")},
+        },
+    )
+    _insert(
+        con,
+        "study_settings_all",
+        {
+            "study_id": [study_id],
+            "name": [name],
             "model": [settings.model],
             "returns": [settings.returns],
             "estimation_start": [settings.estimation[0]],
             "estimation_end": [settings.estimation[1]],
             "min_estimation_days": [settings.min_estimation_days],
             "windows": [",".join(map(window_label, settings.windows))],
-            "market": [settings.market],
-            "benchmark": [settings.benchmark],
+            "market": pl.Series([settings.market], dtype=pl.String),
+            "benchmark": pl.Series([settings.benchmark], dtype=pl.String),
             "events": [len(events)],
             "kp_mean_correlation": [ranks["mean_correlation"]],
         },
     )
+    return study_id
 
 
 _EVENT_COLUMNS = (
@@ -730,10 +1063,15 @@ _EVENT_COLUMNS = (
     "status",
     "published_at",
     "published_date",
+    "calendar",
+    "currency",
     "event_date",
     "rule",
     "market",
     "benchmark",
+    "article_id",
+    "entity_idx",
+    "entity_id",
 )
 _ESTIMATES = (
     "in_sample",
@@ -747,18 +1085,23 @@ _ESTIMATES = (
     "zero_share",
     "abnormal_volume",
 )
-_PER_DAY = ("ret", "market_return", "benchmark_return", "ar", "ar_var", "car", "car_var")
+_PER_DAY = ("ret", "market_return", "benchmark_return", "ar")
 _STUDY_TABLES = (
-    "study_settings",
-    "study_events",
-    "study_estimates",
-    "study_abnormal_returns",
-    "study_cars",
-    "study_rank_days",
-    "study_aar",
-    "study_caar",
+    "study_settings_all",
+    "study_events_all",
+    "study_estimates_all",
+    "study_abnormal_returns_all",
+    "study_cars_all",
+    "study_rank_days_all",
+    "study_aar_all",
+    "study_caar_all",
 )
 _INPUT_TABLES = ("study_sessions", "study_tickers")
+
+
+def _batches(size: int, batch: int = 131_072) -> list[slice]:
+    """Consecutive slices of at most `batch` events covering 0..size (at least one)."""
+    return [slice(start, start + batch) for start in range(0, max(size, 1), batch)]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict | pl.DataFrame) -> None:
@@ -788,6 +1131,8 @@ _P_VALUES = {  # statistic: (its p-value column, distribution)
 
 def with_p_values(frame: pl.DataFrame) -> pl.DataFrame:
     """Add a two-sided p_<test> after each statistic: Student t(n - 1) or standard normal."""
+    from scipy import special
+
     columns = []
     for name in frame.columns:
         columns.append(frame[name])
@@ -803,7 +1148,7 @@ def with_p_values(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySettings):
-    est, has = measured.per_event, measured.has_prices
+    est, keys = measured.per_event, measured.keys
     day0 = -settings.span[0]
     per_event = {
         "alpha": est["alpha"],
@@ -811,6 +1156,7 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
         "sigma": est["sigma"],
         "estimation_days": est["n"],
         "ar_0": measured.per_day["ar"][:, day0],
+        "return_0": measured.per_day["ret"][:, day0],
         "market_return_0": measured.per_day["market_return"][:, day0],
         "benchmark_return_0": measured.per_day["benchmark_return"][:, day0],
         "abnormal_volume_0": est["abnormal_volume"],
@@ -823,27 +1169,45 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
         separator=";",
         ignore_nulls=True,
     )
+    in_sample = np.zeros(len(events), dtype=bool)
+    in_sample[keys] = est["in_sample"]
     return (
         events.select(_EVENT_COLUMNS)
         .with_columns(
-            *(pl.Series(name, _spread(values, has)) for name, values in per_event.items()),
+            *(
+                pl.Series(name, _spread(values, keys, len(events)))
+                for name, values in per_event.items()
+            ),
+            pl.Series("in_sample", in_sample),
             flags.alias("flags"),
+            measured.note,
         )
         .fill_nan(None)
         .with_columns(pl.col("estimation_days").cast(pl.Int32))
     )
 
 
+def _spread(values: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
+    """values (one per measured event, at `keys`) in a full-length array, NaN elsewhere."""
+    full = np.full(size, np.nan)
+    full[keys] = values
+    return full
+
+
 def _path_frame(events: pl.DataFrame, measured: Measured, settings: StudySettings):
     first, last = settings.span
-    keys = np.flatnonzero(measured.has_prices)
+    keys, per_day, est = measured.keys, measured.per_day, measured.per_event
+    days, car, dm = cumulated(per_day, est)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        car_var = _car_variance(est, days, dm)
+    car[days == 0] = np.nan
+    car_var[days == 0] = np.nan
     return pl.DataFrame(
         {
             "event_id": events["event_id"].gather(np.repeat(keys, last - first + 1)),
             "day": np.tile(np.arange(first, last + 1, dtype=np.int32), len(keys)),
-            **{
-                k: measured.per_day[k].ravel()
-                for k in ("ret", "market_return", "benchmark_return", "ar", "car", "car_var")
-            },
+            **{k: per_day[k].ravel() for k in ("ret", "market_return", "benchmark_return", "ar")},
+            "car": car.ravel(),
+            "car_var": car_var.ravel(),
         }
     ).fill_nan(None)

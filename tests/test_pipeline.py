@@ -135,7 +135,7 @@ def test_disk_full_keeps_the_store_and_the_next_run_continues(tmp_path, news, mo
 def test_cli_run_prints_one_summary_line(tmp_path, news):
     result = runner.invoke(
         app,
-        ["run", str(news), "--out", str(tmp_path / "r"), "--db", str(tmp_path / "t.duckdb"), "-q"],
+        ["run", str(news), "--out", str(tmp_path / "r"), "--db", str(tmp_path / "t.duckdb")],
     )
     assert result.exit_code == 0, result.output
     assert "3 articles" in result.stdout and "index.html" in result.stdout

@@ -2,13 +2,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import exchange_calendars as xc
+import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagger.sessions import align_events, align_to_session
+from tagger.sessions import align_events, align_to_session, calendar
 
 NY = ZoneInfo("America/New_York")
 XNYS = xc.get_calendar("XNYS", start="2000-01-01")
@@ -112,3 +113,89 @@ def test_dates_move_their_own_or_the_next_session(day):
     assert day0 - day <= timedelta(days=6)  # the longest closure: after 9/11, Sep 11-14, 2001
     assert (rule == "date_only") == XNYS.is_session(pd.Timestamp(day))
     assert rule.startswith("date_only")
+
+
+# -- other calendars -------------------------------------------------------------------------
+
+SEOUL = ZoneInfo("Asia/Seoul")
+TOKYO = ZoneInfo("Asia/Tokyo")
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.mark.parametrize(
+    ("when", "name", "day0", "rule"),
+    [
+        # 10:00 UTC is 19:00 in Seoul (after the 15:30 close) and 06:00 in New York
+        (datetime(2024, 5, 2, 10, 0, tzinfo=UTC), "XKRX", date(2024, 5, 3), "after_close"),
+        (datetime(2024, 5, 2, 10, 0, tzinfo=UTC), "XNYS", date(2024, 5, 2), "pre_open"),
+        (datetime(2024, 5, 2, 15, 29, tzinfo=SEOUL), "XKRX", date(2024, 5, 2), "in_session"),
+        (datetime(2024, 5, 2, 15, 30, tzinfo=SEOUL), "XKRX", date(2024, 5, 3), "after_close"),
+        (datetime(2024, 5, 2, 8, 59, tzinfo=SEOUL), "XKRX", date(2024, 5, 2), "pre_open"),
+        # Children's Day (Sunday) and its substitute holiday, Monday 6 May 2024
+        (datetime(2024, 5, 6, 12, 0, tzinfo=SEOUL), "XKRX", date(2024, 5, 7), "closed_day"),
+        (date(2024, 5, 6), "XKRX", date(2024, 5, 7), "date_only_closed_day"),
+        (date(2024, 5, 6), "XNYS", date(2024, 5, 6), "date_only"),
+        # Tokyo's lunch break is inside the session; the close is 15:00 (15:30 from Nov 2024)
+        (datetime(2024, 5, 2, 12, 0, tzinfo=TOKYO), "XTKS", date(2024, 5, 2), "in_session"),
+        (datetime(2024, 5, 2, 15, 0, tzinfo=TOKYO), "XTKS", date(2024, 5, 7), "after_close"),
+        (datetime(2024, 12, 2, 15, 10, tzinfo=TOKYO), "XTKS", date(2024, 12, 2), "in_session"),
+        (datetime(2024, 5, 2, 16, 35, tzinfo=LONDON), "XLON", date(2024, 5, 3), "after_close"),
+        (date(1996, 6, 3), "XTKS", None, "outside_calendar"),  # XTKS is known from 1997
+    ],
+)
+def test_alignment_on_the_listing_calendar(when, name, day0, rule):
+    assert align_to_session(when, name) == (day0, rule)
+
+
+def test_events_align_on_their_own_calendars_in_one_call():
+    at = pl.Series([datetime(2024, 5, 2, 10, 0, tzinfo=UTC)] * 3 + [None])
+    day = pl.Series([None, None, None, date(2030, 1, 2)], dtype=pl.Date)
+    out = align_events(at, day, pl.Series(["XKRX", "XNYS", None, "XKRX"]))
+    assert out["event_date"].to_list() == [date(2024, 5, 3), date(2024, 5, 2), None, None]
+    assert out["rule"].to_list() == ["after_close", "pre_open", "no_calendar", "outside_calendar"]
+
+
+XKRX = xc.get_calendar("XKRX", start="2010-01-04")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.integers(
+            min_value=int(datetime(2010, 1, 5, tzinfo=UTC).timestamp() // 60),
+            max_value=int(datetime(2026, 12, 31, tzinfo=UTC).timestamp() // 60),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_krx_instants_move_the_first_krx_session_still_open(values):
+    instants = [datetime.fromtimestamp(m * 60, tz=UTC) for m in values]
+    out = align_events(
+        pl.Series(instants, dtype=pl.Datetime("us", "UTC")),
+        pl.Series([None] * len(instants), dtype=pl.Date),
+        pl.Series(["XKRX"] * len(instants)),
+    )
+    for instant, day0 in zip(instants, out["event_date"], strict=True):
+        expected = XKRX.minute_to_session(pd.Timestamp(instant), direction="next").date()
+        assert day0 == expected
+        assert instant < XKRX.session_close(pd.Timestamp(day0))
+
+
+def test_calendars_are_cached_and_a_broken_cache_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("TAGGER_CACHE", str(tmp_path))
+    calendar.cache_clear()
+    try:
+        built = calendar("XNYS")
+        (saved,) = (tmp_path / "calendars").glob("XNYS-*.npz")
+        calendar.cache_clear()
+        again = calendar("XNYS")
+        assert (again.sessions == built.sessions).all() and (again.closes == built.closes).all()
+        assert again.tz == "America/New_York"
+        saved.write_bytes(b"not an npz file")
+        calendar.cache_clear()
+        rebuilt = calendar("XNYS")
+        assert (rebuilt.opens == built.opens).all()
+        assert rebuilt.sessions[0] == np.datetime64("1990-01-02")
+    finally:
+        calendar.cache_clear()

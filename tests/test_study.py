@@ -1,16 +1,21 @@
 """The event study against independent numpy/scipy computations on the bundled real prices."""
 
+import re
 from datetime import UTC, date, datetime
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
 import scipy.stats as st
+from typer.testing import CliRunner
 
-from tagger import sql, store, study
+from tagger import pipeline, sql, store, study
+from tagger.cli import app
 from tagger.errors import InputError
 from tagger.events import events_from_articles, events_from_csv
 from tagger.paths import DATA
+from tagger.sessions import calendar
 
 PRICES = DATA / "prices" / "prices.parquet"
 TOL = {"rtol": 1e-9, "atol": 1e-12}
@@ -247,9 +252,7 @@ def test_other_models_match_numpy(con, panel, model):
 def test_textbook_case_by_hand(tmp_path):
     """alpha, beta and the residuals are built in, so every number can be checked by hand."""
     con = store.connect(tmp_path / "hand.duckdb")
-    from tagger.sessions import nyse
-
-    sessions = nyse().sessions
+    sessions = calendar("XNYS").sessions
     first = int(np.searchsorted(sessions, np.datetime64("2024-01-02")))
     t = np.arange(40)
     m = np.where(t % 2 == 0, 0.01, -0.01)
@@ -361,7 +364,7 @@ def test_store_is_replaced_not_duplicated_and_survives_a_failed_run(tmp_path, mo
     real_insert = study._insert
 
     def failing_insert(con_, table, columns):
-        if table == "study_cars":
+        if table == "study_cars_all":
             raise RuntimeError("disk full")
         real_insert(con_, table, columns)
 
@@ -374,11 +377,12 @@ def test_store_is_replaced_not_duplicated_and_survives_a_failed_run(tmp_path, mo
 def test_user_queries_run_on_the_stored_study(con):
     study.run_study(con, events_frame())
     assert {"car_by_ticker", "event_reactions", "car_path", "study_summary"} <= set(sql.available())
-    rows = sql.run(con, "car_by_ticker", window="-1:1").fetchall()
-    assert {r[0] for r in rows} == {t for t, _ in EVENTS}
-    assert sum(r[1] for r in rows) == len(EVENTS)
-    path = sql.run(con, "car_path", event_id="AAPL@2024-05-03").fetchall()
-    assert [r[3] for r in path] == list(SPAN)
+    rows = sql.frame(con, "car_by_ticker", window="-1:1")
+    assert set(rows["ticker"]) == {t for t, _ in EVENTS}
+    assert rows["events"].sum() == len(EVENTS)
+    assert set(rows["currency"]) == {"USD"}
+    path = sql.frame(con, "car_path", event_id="AAPL@2024-05-03")
+    assert path["day"].to_list() == list(SPAN)
     reactions = sql.run(con, "event_reactions", window="0:1").fetchall()
     assert len(reactions) == len(EVENTS)
     summary = sql.run(con, "study_summary").fetchall()
@@ -509,3 +513,378 @@ def test_events_from_articles(tmp_path):
     res = study.run_study(con, events)
     assert res.events["flags"].to_list() == ["", "no_prices", "no_prices;date_only"]
     assert res.events["event_date"][0] == date(2024, 5, 3)
+
+
+# -- listings on other venues: the KRX sample ----------------------------------------------
+
+KRX = {"005930.KS": "Samsung Electronics", "000660.KS": "SK hynix"}
+KRX_INDEX = "^KSEW"  # a test index: equal-weighted Samsung and SK hynix
+KRX_EVENTS = [  # (event_id, ticker, instant UTC, day 0 on XKRX, rule)
+    (
+        "samsung",
+        "005930.KS",
+        datetime(2024, 5, 2, 10, 0, tzinfo=UTC),
+        date(2024, 5, 3),
+        "after_close",
+    ),
+    (
+        "hynix",
+        "000660.KS",
+        datetime(2024, 7, 25, 7, 0, tzinfo=UTC),
+        date(2024, 7, 26),
+        "after_close",
+    ),
+    (
+        "samsung_open",
+        "005930.KS",
+        datetime(2025, 1, 8, 0, 30, tzinfo=UTC),
+        date(2025, 1, 8),
+        "in_session",
+    ),
+    (
+        "hynix_early",
+        "000660.KS",
+        datetime(2024, 11, 13, 23, 0, tzinfo=UTC),
+        date(2024, 11, 14),
+        "pre_open",
+    ),
+]
+
+
+def krx_panel():
+    """Adjusted closes of the KRX sample on the XKRX sessions (NaN where missing), and the
+    equal-weighted index of the two stocks' returns."""
+    cal = calendar("XKRX")
+    sessions = cal.sessions[cal.sessions <= np.datetime64("2026-05-29")]
+    closes = {}
+    for ticker in KRX:
+        rows = pl.read_csv(DATA / "prices" / "samples" / f"{ticker}.csv.gz", try_parse_dates=True)
+        where = np.searchsorted(sessions, rows["Date"].to_numpy().astype("datetime64[D]"))
+        on_session = sessions[np.minimum(where, len(sessions) - 1)] == rows["Date"].to_numpy()
+        level = np.full(len(sessions), np.nan)
+        level[where[on_session]] = rows["Close"].to_numpy()[on_session]
+        closes[ticker] = level
+    returns = {t: np.r_[np.nan, c[1:] / c[:-1] - 1] for t, c in closes.items()}
+    index_return = np.nan_to_num((returns["005930.KS"] + returns["000660.KS"]) / 2)
+    closes[KRX_INDEX] = 1000 * np.cumprod(1 + index_return)
+    return sessions, closes
+
+
+def load_krx(con) -> None:
+    sessions, closes = krx_panel()
+    for ticker, level in closes.items():
+        keep = ~np.isnan(level)
+        con.register(
+            "rows",
+            {"date": sessions[keep].astype("datetime64[s]"), "adj_close": level[keep]},
+        )
+        con.execute(
+            "INSERT INTO prices SELECT $t, date::DATE, NULL, NULL, NULL, adj_close, adj_close, "
+            "NULL, 'test', now() FROM rows",
+            {"t": ticker},
+        )
+        con.unregister("rows")
+
+
+@pytest.fixture(scope="module")
+def krx_con(tmp_path_factory):
+    con = load_prices(tmp_path_factory.mktemp("krx") / "krx.duckdb")
+    load_krx(con)
+    return con
+
+
+def krx_events(market=KRX_INDEX) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "event_id": [e[0] for e in KRX_EVENTS] + ["apple_same_instant"],
+            "ticker": [e[1] for e in KRX_EVENTS] + ["AAPL"],
+            "published_at": [e[2] for e in KRX_EVENTS] + [KRX_EVENTS[0][2]],
+            "market": [market] * len(KRX_EVENTS) + [None],
+        }
+    )
+
+
+def test_a_seoul_story_after_the_close_moves_the_next_krx_session(krx_con):
+    res = study.run_study(krx_con, krx_events())
+    rows = res.events.rows_by_key("event_id", named=True, unique=True)
+    for event_id, ticker, _, day0, rule in KRX_EVENTS:
+        row = rows[event_id]
+        assert (row["event_date"], row["rule"]) == (day0, rule)
+        assert (row["calendar"], row["currency"], row["market"]) == ("XKRX", "KRW", KRX_INDEX)
+        assert row["ticker"] == ticker and row["flags"] == ""
+    apple = rows["apple_same_instant"]  # 10:00 UTC is 06:00 in New York: before the open
+    assert (apple["event_date"], apple["rule"]) == (date(2024, 5, 2), "pre_open")
+    assert (apple["calendar"], apple["currency"], apple["market"]) == ("XNYS", "USD", "SPY")
+
+
+def test_krx_events_match_numpy_on_krx_sessions(krx_con):
+    res = study.run_study(krx_con, krx_events())
+    sessions, closes = krx_panel()
+    returns = {t: np.r_[np.nan, c[1:] / c[:-1] - 1] for t, c in closes.items()}
+    market = returns[KRX_INDEX]
+    rows = res.events.rows_by_key("event_id", named=True, unique=True)
+    for event_id, ticker, _, day0, _ in KRX_EVENTS:
+        t0 = int(np.searchsorted(sessions, np.datetime64(day0)))
+        window = slice(t0 - 250, t0 + 6)
+        assert not np.isnan(returns[ticker][window]).any()  # complete data around the event
+        ref = reference_market_model(returns[ticker], market, t0)
+        row = rows[event_id]
+        for name in ("alpha", "beta", "sigma"):
+            np.testing.assert_allclose(row[name], ref[name], **TOL)
+        np.testing.assert_allclose(row["ar_0"], ref["ar"][5], **TOL)
+        np.testing.assert_allclose(row["market_return_0"], market[t0], **TOL)
+        for w in WINDOWS:
+            car, _, t, p = ref["cars"][w]
+            suffix = study.window_suffix(w)
+            np.testing.assert_allclose(
+                [row[f"car_{suffix}"], row[f"t_{suffix}"], row[f"p_{suffix}"]], [car, t, p], **TOL
+            )
+
+
+def test_us_results_are_the_same_next_to_foreign_events(krx_con, reference, panel):
+    """A US event measures the same alone and in a study with KRX events (SPY, XNYS)."""
+    mixed = study.run_study(
+        krx_con, pl.concat([events_frame(EVENTS[:3]), krx_events()], how="diagonal")
+    )
+    alone = study.run_study(krx_con, events_frame(EVENTS[:3]))
+    columns = [
+        c for c in alone.events.columns if re.match(r"(alpha|beta|sigma|ar_0|car_|t_|p_)", c)
+    ]
+    ids = alone.events["event_id"]
+    assert (
+        mixed.events.filter(pl.col("event_id").is_in(ids.implode()))
+        .select(columns)
+        .equals(alone.events.select(columns))
+    )
+    np.testing.assert_allclose(alone.events["beta"], [r["beta"] for r in reference[:3]], **TOL)
+    # the tests pool events by relative day: 3 US and 5 KRX-calendar events (Apple included)
+    assert mixed.aar["n"].to_list() == [8] * len(SPAN)
+
+
+def test_the_default_market_of_a_korean_listing_is_its_local_index(krx_con):
+    res = study.run_study(krx_con, krx_events(market=None).head(2))
+    assert res.events["market"].to_list() == ["^KS11", "^KS11"]
+    assert res.events["flags"].to_list() == ["no_prices", "no_prices"]
+    assert res.events["note"][0] == "no prices for 005930.KS or its market proxy ^KS11"
+    forced = study.run_study(krx_con, krx_events(market=None).head(2), market=KRX_INDEX)
+    assert forced.events["market"].to_list() == [KRX_INDEX] * 2
+    assert forced.events["flags"].to_list() == ["", ""]
+
+
+def test_a_venue_without_a_calendar_is_flagged_not_studied(krx_con):
+    events = pl.DataFrame(
+        {
+            "event_id": ["doha", "apple"],
+            "ticker": ["QNBK.QA", "AAPL"],
+            "published_date": [date(2024, 5, 2), date(2024, 5, 2)],
+        }
+    )
+    res = study.run_study(krx_con, events)
+    doha = res.events.row(0, named=True)
+    assert doha["flags"] == "no_prices;no_calendar;date_only"
+    assert doha["calendar"] is None and doha["currency"] == "QAR"
+    assert doha["note"] == "no trading calendar for the venue of QNBK.QA; not studied"
+    assert res.events["flags"][1] == "date_only"
+
+
+# -- events outside the calendar, implausible prices -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        [date(2030, 1, 2), date(1985, 3, 1), date(1, 1, 1)],
+        [date(2030, 1, 2), date(2024, 5, 3), date(1, 1, 1), date(9999, 12, 31), date(1990, 3, 1)],
+    ],
+)
+def test_events_outside_the_calendar_are_flagged_whatever_the_mix(con, days):
+    events = pl.DataFrame(
+        {
+            "event_id": [f"e{k}" for k in range(len(days))],
+            "ticker": ["AAPL"] * len(days),
+            "published_date": days,
+        }
+    )
+    res = study.run_study(con, events)
+    for day, flags, note in zip(days, res.events["flags"], res.events["note"], strict=True):
+        if day.year in (1, 1985, 2030, 9999):
+            assert flags == "no_prices;outside_calendar;date_only"
+            assert note.startswith(f"{day.isoformat()} is outside the XNYS calendar (1990-01-02..")
+        elif day.year == 1990:  # day 0 exists, its estimation window does not (nor prices)
+            assert flags == "short_estimation;gap_in_window;date_only"
+        else:
+            assert flags == "date_only"
+
+
+def test_an_instant_outside_the_calendar_is_flagged(con):
+    events = pl.DataFrame(
+        {
+            "event_id": ["far", "near"],
+            "ticker": ["AAPL", "AAPL"],
+            "published_at": [
+                datetime(2099, 1, 5, 15, tzinfo=UTC),
+                datetime(2024, 5, 2, 15, tzinfo=UTC),
+            ],
+        }
+    )
+    res = study.run_study(con, events)
+    assert res.events["flags"].to_list() == ["no_prices;outside_calendar", ""]
+
+
+def test_implausible_prices_are_flagged_and_left_out_of_the_tests(tmp_path):
+    con = load_prices(tmp_path / "jump.duckdb")
+    # KO: a 10x price for one day inside the estimation window; PEP: a zero price on day 0;
+    # SPY stays clean, so every other event is measured as usual
+    con.execute(
+        "UPDATE prices SET adj_close = adj_close * 10 WHERE ticker = 'KO' AND date = '2023-05-10'"
+    )
+    con.execute("UPDATE prices SET adj_close = 0 WHERE ticker = 'PEP' AND date = '2023-07-13'")
+    rows = [("KO", date(2023, 7, 26)), ("PEP", date(2023, 7, 13)), *EVENTS[:4]]
+    for returns in ("simple", "log"):
+        res = study.run_study(con, events_frame(rows), returns=returns)
+        flags = res.events["flags"].to_list()
+        assert flags[:2] == ["price_jump;date_only", "price_jump;gap_in_window;date_only"]
+        assert set(flags[2:]) == {"date_only"}
+        assert res.events["note"][0].startswith("implausible price")
+        assert res.events["in_sample"].to_list() == [False, False, True, True, True, True]
+        assert set(res.aar["n"]) == {4}
+
+
+# -- reproducible outputs, stored studies, spreadsheet-safe CSVs ---------------------------
+
+
+def test_a_rerun_writes_the_same_bytes_whatever_the_threads(con, tmp_path, monkeypatch):
+    events = events_frame(EVENTS * 1).vstack(
+        events_frame(EVENTS).with_columns(pl.col("event_id") + "_again")
+    )
+    written = []
+    for run, threads in enumerate((1, 2, 4)):
+        monkeypatch.setattr(study, "_THREADS", threads)
+        monkeypatch.setattr(study, "_CHUNK", 7)  # several chunks, summed in a fixed order
+        con.execute(f"SET threads = {threads}")
+        res = study.run_study(con, events)
+        paths = res.write_csvs(tmp_path / str(run))
+        written.append([p.read_bytes() for p in paths])
+    con.execute("RESET threads")
+    assert written[0] == written[1] == written[2]
+
+
+def test_studies_are_kept_by_name_and_queries_pick_one(tmp_path):
+    con = load_prices(tmp_path / "many.duckdb")
+    first = study.run_study(con, events_frame(EVENTS[:4]), name="tech")
+    second = study.run_study(con, events_frame(EVENTS[4:10]), name="mixed", windows=[(0, 1)])
+    assert (first.study_id, second.study_id) == (1, 2)
+    studies = sql.frame(con, "studies")
+    assert studies.select("study_id", "name", "events").rows() == [(2, "mixed", 6), (1, "tech", 4)]
+    # the views without _all show the latest study; the named queries take one by name or id
+    assert con.execute("SELECT count(*) FROM study_events").fetchall() == [(6,)]
+    assert sql.frame(con, "study_summary")["name"].unique().to_list() == ["mixed"]
+    assert sql.frame(con, "study_summary", study="tech")["event_window"].len() == len(WINDOWS)
+    tech = sql.frame(con, "event_reactions", window="0:1", study=1)
+    assert sorted(tech["event_id"]) == sorted(first.events["event_id"])
+    np.testing.assert_allclose(
+        tech.sort("event_id")["car"], first.events.sort("event_id")["car_0_1"], **TOL
+    )
+    assert sql.frame(con, "car_by_ticker", window="0:1", study="tech")["events"].sum() == 4
+    path = sql.frame(con, "car_path", event_id=EVENTS[0][0] + "@" + str(EVENTS[0][1]), study="tech")
+    assert path["day"].to_list() == list(SPAN)
+    with pytest.raises(duckdb.InvalidInputException, match="no stored study nope"):
+        sql.frame(con, "study_summary", study="nope")
+    # re-running a name replaces that study only, under a new id (now the latest)
+    again = study.run_study(con, events_frame(EVENTS[:2]), name="tech")
+    assert again.study_id == 3
+    assert sql.frame(con, "studies").select("study_id", "name").rows() == [
+        (3, "tech"),
+        (2, "mixed"),
+    ]
+    counts = con.execute(
+        "SELECT study_id, count(*) FROM study_events_all GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    assert counts == [(2, 6), (3, 2)]
+    keys = con.execute(
+        "SELECT count(DISTINCT event_key), count(*) FROM study_events_all"
+    ).fetchall()
+    assert keys[0][0] == keys[0][1]  # event keys never repeat across studies
+    with pytest.raises(InputError, match="study name '12'"):
+        study.run_study(con, events_frame(EVENTS[:2]), name="12")
+
+
+def test_events_from_articles_carry_their_article_and_entity(tmp_path):
+    con = load_prices(tmp_path / "ids.duckdb")
+    con.execute(
+        "INSERT INTO articles (article_id, body, published_date) VALUES ('a1', 'x', '2024-05-03')"
+    )
+    con.execute(
+        "INSERT INTO entities (article_id, entity_idx, name, status, ticker, relevance, role) "
+        "VALUES ('a1', 3, 'Apple', 'listed', 'AAPL', 90, 'subject')"
+    )
+    study.run_study(con, events_from_articles(con))
+    stored = con.execute("SELECT event_id, article_id, entity_idx, entity_id FROM study_events")
+    assert stored.fetchall() == [("a1:3", "a1", 3, None)]
+
+
+def test_csvs_are_safe_to_open_in_a_spreadsheet(con, tmp_path):
+    events = events_frame(EVENTS[:3]).with_columns(
+        pl.Series("company", ['=HYPERLINK("http://x")', "+1", "Apple"])
+    )
+    res = study.run_study(con, events)
+    text = res.write_csvs(tmp_path)[0].read_text()
+    assert "'=HYPERLINK" in text and ",'+1," in text
+    assert pl.read_csv(tmp_path / "events.csv")["car_0_1"].dtype == pl.Float64
+
+
+def test_prices_are_asked_for_each_event_on_its_own_calendar(tmp_path):
+    """pipeline.ensure_event_prices asks for each event's ticker and market proxy over its own
+    calendar's estimation and event days (offline: what is missing comes back as gaps)."""
+    con = store.connect(tmp_path / "ask.duckdb")
+    events = krx_events(market=None)  # Korean events: ^KS11; Apple: SPY
+    settings = study.StudySettings()
+    report = pipeline.ensure_event_prices(con, events, settings, online=False)
+    gaps = {gap.ticker: gap for gap in report.gaps}
+    assert "^KS11" in gaps  # no licensed copy of the KOSPI index is bundled
+    # from the bundled snapshots (US and KRX)
+    assert not {"SPY", "AAPL", "005930.KS", "000660.KS"} & set(gaps)
+    xkrx = calendar("XKRX")
+    first_day0 = np.searchsorted(xkrx.sessions, np.datetime64(date(2024, 5, 3)))
+    last_day0 = np.searchsorted(xkrx.sessions, np.datetime64(date(2025, 1, 8)))
+    margin = pipeline.PRICE_MARGIN
+    start = xkrx.sessions[first_day0 - 250 - 1 - margin].astype(object)
+    end = xkrx.sessions[last_day0 + 5 + margin].astype(object)
+    assert (gaps["^KS11"].start, gaps["^KS11"].end) == (start, end)
+    spy = con.execute("SELECT min(date), max(date) FROM prices WHERE ticker = 'SPY'").fetchall()
+    assert spy[0][0] <= date(2023, 4, 1) and spy[0][1] >= date(2024, 5, 9)
+
+
+def test_study_command_keeps_named_studies_and_queries_pick_one(tmp_path):
+    """`tagger study --name` stores a study beside the others; `tagger query` reads the latest
+    or the one asked for, and an unknown one is one line."""
+    runner = CliRunner()
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "ticker,published_at,market\n"
+        "AAPL,2024-05-02T10:00:00Z,\n"
+        "brk.b,2024-05-02T21:00:00Z,\n"
+        "MSFT,2024-05-02T10:00:00Z,QQQ\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "s.duckdb")
+    for name in ("first", "second"):
+        out = tmp_path / name
+        result = runner.invoke(
+            app,
+            ["study", "--events", str(events), "--out", str(out), "--db", db, "--name", name],
+        )
+        assert result.exit_code == 0, result.output
+    written = pl.read_csv(tmp_path / "first" / "events.csv")
+    assert written["ticker"].to_list() == ["AAPL", "BRK-B", "MSFT"]
+    assert written["market"].to_list() == ["SPY", "SPY", "QQQ"]
+    assert written["currency"].to_list() == ["USD"] * 3
+    assert written["event_date"].to_list() == ["2024-05-02", "2024-05-03", "2024-05-02"]
+    listed = runner.invoke(app, ["query", "studies", "--db", db, "--csv", str(tmp_path / "s.csv")])
+    assert listed.exit_code == 0, listed.output
+    assert pl.read_csv(tmp_path / "s.csv")["name"].to_list() == ["second", "first"]
+    unknown = runner.invoke(app, ["query", "study_summary", "--db", db, "--param", "study=nope"])
+    assert unknown.exit_code == 1
+    assert unknown.stderr.strip() == (
+        "error: query study_summary: no stored study nope; `tagger query studies` lists them"
+    )

@@ -38,7 +38,7 @@ def test_seed_story_dated_2024():
 
     spacex, blue = by_mention["SpaceX"], by_mention["Blue Origin"]
     assert spacex["status"] == "private"
-    assert spacex["reason"] == "listed later, SPCX, 2026"
+    assert spacex["reason"] == "listed later, SPCX, 2026-06-12"
     assert blue["status"] == "private"
     assert blue["role"] == "mentioned"
 
@@ -49,7 +49,7 @@ def test_seed_story_dated_2024():
 
     scmp = by_mention["South China Morning Post"]
     assert scmp["role"] == "source"
-    assert scmp["parent_ticker"] == "BABA"
+    assert scmp["parent_ticker"] == "9988.HK"  # Alibaba's primary line (its US ADR is BABA)
     assert scmp["relevance"] <= 10
 
     names = {e["name"] for e in record["entities"]}
@@ -83,7 +83,7 @@ def test_seed_story_undated_is_judged_as_of_today():
         ("Apple unveiled a new iPhone on Tuesday.", {"AAPL"}),
         ("The Dow fell 300 points and the S&P 500 slipped.", set()),
         ("The Nasdaq Composite closed at a record.", set()),
-        ("Shell plc (NYSE: SHEL) cut its buyback.", {"SHEL"}),
+        ("Shell plc (NYSE: SHEL) cut its buyback.", {"SHEL.L"}),
         ("The fraudster set up a shell company in Delaware.", set()),
     ],
 )

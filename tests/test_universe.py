@@ -1,9 +1,12 @@
-"""The universe: rebuilt from the bundled raw lists it equals the shipped tables; share classes,
-aliases, private companies, non-companies and listing dates; refreshing offline changes nothing."""
+"""The universe: rebuilt from the bundled raw lists it equals the shipped tables; companies with
+their listings over time (renames, ticker changes, companies that left the lists and their fates),
+non-US issuers with their US lines, aliases; bad build input is one line and changes nothing;
+refreshing offline changes nothing."""
 
 import gzip
 import shutil
 import urllib.error
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +14,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tagger import universe
-from tagger.errors import NetworkError
+from tagger.errors import NetworkError, TaggerError
+
+TABLES = ("companies", "listings", "aliases", "names")
 
 
 @pytest.fixture(scope="module")
@@ -22,33 +27,92 @@ def rebuilt(tmp_path_factory) -> Path:
 
 
 def test_rebuild_equals_shipped_tables(rebuilt):
-    for name in ("companies", "aliases", "tickers"):
+    for name in TABLES:
         shipped = pl.read_parquet(universe.UNIVERSE_DIR / f"{name}.parquet")
         assert_frame_equal(pl.read_parquet(rebuilt / f"{name}.parquet"), shipped)
 
 
-def company_of(ticker: str) -> dict:
+def lines_on(ticker: str, day: date | None) -> dict:
+    """The company whose line had `ticker` on `day`, and its line that day."""
     u = universe.load()
-    company_id = u.tickers.filter(pl.col("ticker") == ticker)["company_id"].item()
-    return u.companies.filter(pl.col("company_id") == company_id).row(0, named=True)
+    wanted = pl.DataFrame({"ticker": [ticker], "as_of": [day]}, schema_overrides={"as_of": pl.Date})
+    company_id = universe.companies_of_tickers(u, wanted)["company_id"].item()
+    line = universe.lines_as_of(u, pl.DataFrame({"company_id": [company_id], "as_of": [day]}))
+    company = u.companies.filter(pl.col("company_id") == company_id).row(0, named=True)
+    return company | {f"line_{k}": v for k, v in line.row(0, named=True).items()}
+
+
+def listings_of(ticker: str) -> pl.DataFrame:
+    u = universe.load()
+    company_id = lines_on(ticker, None)["company_id"]
+    return u.listings.filter(pl.col("company_id") == company_id).sort(
+        "valid_from", nulls_last=False
+    )
 
 
 def test_share_classes_are_one_company_with_a_primary_ticker():
-    assert company_of("GOOG")["company_id"] == company_of("GOOGL")["company_id"]
-    assert company_of("GOOG")["ticker"] == "GOOGL"
-    assert company_of("BRK-A")["ticker"] == company_of("BRK-B")["ticker"] == "BRK-B"
+    today = date(2026, 8, 1)
+    assert lines_on("GOOG", today)["company_id"] == lines_on("GOOGL", today)["company_id"]
+    assert lines_on("GOOG", today)["line_ticker"] == "GOOGL"
+    assert lines_on("BRK-A", today)["line_ticker"] == lines_on("BRK-B", today)["line_ticker"]
 
 
 def test_listed_company_fields():
-    apple = company_of("AAPL")
-    assert (apple["exchange"], apple["cik"], apple["security_type"]) == (
+    apple = lines_on("AAPL", date(2025, 1, 2))
+    assert (apple["entity_id"], apple["line_exchange"], apple["line_currency"]) == (
+        "CIK:320193",
         "NASDAQ",
-        "320193",
-        "common",
+        "USD",
     )
     assert apple["sector"] == "Information Technology" and apple["sector_etf"] == "XLK"
-    assert company_of("BABA")["security_type"] == "ADR"
-    assert company_of("SPY")["security_type"] == "ETF"
+
+
+def test_a_ticker_change_keeps_the_company():
+    meta = listings_of("META").filter(pl.col("security_type") == "common")
+    assert meta.select("ticker", "valid_to").rows()[:2] == [
+        ("FB", date(2022, 6, 9)),
+        ("META", None),
+    ]
+    assert lines_on("FB", date(2021, 5, 3))["entity_id"] == "CIK:1326801"
+    assert lines_on("FB", date(2021, 5, 3))["line_ticker"] == "FB"
+    assert lines_on("META", date(2022, 6, 9))["line_ticker"] == "META"
+    # the ticker was reused by an ETF in 2025
+    assert lines_on("FB", date(2025, 9, 1))["entity_id"] != "CIK:1326801"
+
+
+def test_companies_that_left_the_lists_keep_their_fate():
+    twitter = lines_on("TWTR", date(2021, 1, 4))
+    assert (twitter["line_ticker"], twitter["fate"], twitter["fate_date"]) == (
+        "TWTR",
+        "taken_private",
+        date(2022, 10, 28),
+    )
+    activision = lines_on("ATVI", date(2020, 1, 2))
+    microsoft = lines_on("MSFT", date(2020, 1, 2))
+    assert (activision["fate"], activision["acquirer_id"]) == ("acquired", microsoft["company_id"])
+    gone = lines_on("ATVI", date(2024, 1, 2))
+    assert gone["line_ticker"] is None and gone["line_last_ticker"] == "ATVI"
+
+
+def test_a_bankruptcy_is_read_from_the_lists():
+    # Conn's went from NASDAQ: CONN to OTC: CONNQ in 2024
+    conns = lines_on("CONN", date(2023, 1, 3))
+    assert conns["fate"] == "bankrupt"
+
+
+def test_a_non_us_company_has_its_home_line_and_us_lines():
+    toyota = listings_of("7203.T")
+    roles = dict(toyota.select("ticker", "role").rows())
+    assert roles["7203.T"] == "primary" and roles["TM"] == "ADR"
+    assert toyota.filter(pl.col("ticker") == "7203.T")["currency"].item() == "JPY"
+    samsung = lines_on("005930.KS", date(2024, 3, 1))
+    assert (samsung["line_exchange"], samsung["line_currency"], samsung["line_us_ticker"]) == (
+        "KSC",
+        "KRW",
+        "SSNLF",
+    )
+    # a US company a name match links to a Chilean line is not that line (Walmart)
+    assert lines_on("WMT", date(2024, 3, 1))["line_ticker"] == "WMT"
 
 
 @pytest.mark.parametrize(
@@ -69,7 +133,7 @@ def aliases_of(name: str) -> pl.DataFrame:
     """Alias rows whose key is `name` (ambiguous aliases keep their case, the others are lower)."""
     u = universe.load()
     matching = (pl.col("key") == name) | (pl.col("key") == name.lower())
-    return u.aliases.filter(matching).join(u.companies, on="company_id")
+    return u.aliases.filter(matching).join(u.companies, on="company_id").sort("rank")
 
 
 def test_private_companies_and_their_reasons():
@@ -79,13 +143,9 @@ def test_private_companies_and_their_reasons():
         assert row["reason"].startswith("private"), key
 
 
-def test_spacex_is_listed_from_2026():
-    row = aliases_of("SpaceX").row(0, named=True)
-    assert (row["ticker"], row["listed_from"].year, row["listed_from_precision"]) == (
-        "SPCX",
-        2026,
-        "year",
-    )
+def test_spacex_lists_in_2026():
+    spacex = listings_of("SPCX").filter(pl.col("exchange") == "NASDAQ")
+    assert spacex["valid_from"].to_list() == [date(2026, 6, 12)]
 
 
 def test_non_companies_are_known_and_never_listed():
@@ -102,14 +162,67 @@ def test_ordinary_word_names_are_ambiguous():
     assert aliases_of("Nvidia")["ambiguous"].to_list() == [False]
 
 
-def copy_raw(tmp_path: Path) -> Path:
-    raw = tmp_path / "raw"
+def test_a_name_two_companies_bore_is_dated():
+    """A name held by another company before picks the one that bore it on the date."""
+    u = universe.load()
+    windowed = u.aliases.filter(pl.col("rank") > 0)
+    assert windowed.height > 100
+    assert windowed.select(
+        (pl.col("valid_from").is_not_null() | pl.col("valid_to").is_not_null()).all()
+    ).item()
+
+
+def copy_universe_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
     shutil.copytree(universe.RAW_DIR, raw)
-    return raw
+    shutil.copytree(universe.CURATED_DIR, curated)
+    return raw, curated
+
+
+def shipped_copy(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in TABLES:
+        shutil.copy(universe.UNIVERSE_DIR / f"{name}.parquet", out)
+    return out
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_bad_build_input_is_one_line_and_keeps_the_previous_universe(tmp_path):
+    raw, curated = copy_universe_inputs(tmp_path)
+    out = shipped_copy(tmp_path)
+    before = files_of(out)
+
+    spells = raw / "history" / "listings_history.parquet"
+    frame = pl.read_parquet(spells)
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 41).then(pl.lit("MOON")).otherwise("exchange")
+        .alias("exchange")
+    ).write_parquet(spells)  # fmt: skip
+    with pytest.raises(TaggerError, match=r"listings_history.parquet: row 42: unknown exchange"):
+        universe.build(raw, curated, out=out)
+    assert files_of(out) == before
+
+    frame.write_parquet(spells)
+    (raw / "global" / "adr_links.csv.gz").unlink()
+    with pytest.raises(TaggerError, match=r"adr_links.csv.gz: missing raw file"):
+        universe.build(raw, curated, out=out)
+    assert files_of(out) == before
+
+
+def test_an_unknown_fate_in_the_curated_file_is_one_line(tmp_path):
+    raw, curated = copy_universe_inputs(tmp_path)
+    fates = curated / "fates.csv"
+    fates.write_text(fates.read_text() + "ZZZZ,2020-01-02,vanished,,,\n")
+    with pytest.raises(TaggerError, match=r"fates.csv: fate 'vanished' for ZZZZ"):
+        universe.build(raw, curated, out=tmp_path / "out")
 
 
 def test_update_offline_changes_nothing(tmp_path):
-    raw, out = copy_raw(tmp_path), tmp_path / "out"
+    raw, out = copy_universe_inputs(tmp_path)[0], tmp_path / "out"
     before = sorted(p.name for p in raw.rglob("*"))
 
     def offline(url):
@@ -122,7 +235,7 @@ def test_update_offline_changes_nothing(tmp_path):
 
 
 def test_update_writes_the_day_s_lists_and_rebuilds(tmp_path):
-    raw, out = copy_raw(tmp_path), tmp_path / "out"
+    raw, out = copy_universe_inputs(tmp_path)[0], tmp_path / "out"
     sec = gzip.decompress((raw / "sec" / "company_tickers_exchange.json.gz").read_bytes())
     nasdaq = gzip.decompress((raw / "nasdaqtrader" / "nasdaqlisted_2025-07-21.txt.gz").read_bytes())
     other = gzip.decompress((raw / "nasdaqtrader" / "otherlisted_2025-07-21.txt.gz").read_bytes())

@@ -1,7 +1,7 @@
 -- CAAR per event window by relevance bucket of the event's company ($buckets: a list of
 -- {bucket, low, high}, relevance low..high; tagger.report.tables.RELEVANCE_BUCKETS), over the
 -- in-sample events of the stored study that come from tagged articles
--- (event_id = article_id:entity_idx), with the tests of queries/study/caar.sql that need only
+-- (study_events.article_id and entity_idx), with the tests of queries/study/caar.sql that need only
 -- each event's own numbers: cross-sectional t, Patell Z, BMP t, sign Z and generalized sign Z.
 -- kp_t and rank_z are NULL: the Kolari-Pynnonen correlation and the day ranks are stored for the
 -- whole sample only (study_settings.kp_mean_correlation, study_rank_days), not per bucket.
@@ -14,7 +14,7 @@ WITH sample AS (
     FROM study_cars AS c
     JOIN study_estimates AS x USING (event_key)
     JOIN study_events AS e USING (event_key)
-    JOIN entities AS n ON e.event_id = n.article_id || ':' || n.entity_idx
+    JOIN entities AS n ON e.article_id = n.article_id AND e.entity_idx = n.entity_idx
     JOIN (SELECT unnest($buckets, recursive := true)) AS b ON n.relevance BETWEEN b.low AND b.high
     WHERE x.in_sample AND c.car IS NOT NULL AND c.car_var > 0
 ),

@@ -8,7 +8,7 @@ WITH sample AS (
     SELECT e.event_key, b.bucket
     FROM study_events AS e
     JOIN study_estimates AS x USING (event_key)
-    LEFT JOIN entities AS n ON e.event_id = n.article_id || ':' || n.entity_idx
+    LEFT JOIN entities AS n ON e.article_id = n.article_id AND e.entity_idx = n.entity_idx
     LEFT JOIN (SELECT unnest($buckets, recursive := true)) AS b
         ON n.relevance BETWEEN b.low AND b.high
     WHERE x.in_sample

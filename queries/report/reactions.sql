@@ -1,5 +1,6 @@
--- One row per company each story names (one row for a story that names none): who it is, how
--- relevant, the stored study's numbers for its event (day 0, model, day-0 reaction, flags) and a
+-- One row per company each story names and listing the study measured it on (a non-US company
+-- may have two: its home line and its US line; one row for a story that names none): who it is,
+-- how relevant, the stored study's numbers for its event (day 0, model, day-0 reaction, flags) and a
 -- note saying in words why it has no numbers. The CAR per window comes from report/cars.sql.
 -- measured: the event has prices and is not the market proxy measured against itself (its
 -- numbers and CAR path are shown); measured_ticker: the ticker whose prices were used (a private
@@ -39,20 +40,20 @@ settings AS (
     FROM study_settings
 ),
 named AS (
-    SELECT s.*, n.* EXCLUDE (article_id), s.article_id || ':' || n.entity_idx AS event_id
+    SELECT s.*, n.* EXCLUDE (article_id)
     FROM stories AS s
     LEFT JOIN entities AS n USING (article_id)
 ),
 results AS (
     SELECT r.*, coalesce(r.ticker = r.market, false) AS against_itself
     FROM study_results AS r
-    WHERE r.event_id IN (SELECT event_id FROM named)
+    SEMI JOIN named AS n ON r.article_id = n.article_id AND r.entity_idx = n.entity_idx
 ),
 rows AS (
     SELECT
         s.article_id AS story_id, s.headline, s.published_at, s.untimed,
         s.entity_idx, s.ticker, s.name, s.status, s.role, s.relevance, s.parent_ticker, s.reason,
-        r.event_id, r.event_date, r.rule, r.market,
+        r.event_id, r.ticker AS measured_ticker, r.currency, r.event_date, r.rule, r.market,
         CASE WHEN r.ticker IS DISTINCT FROM r.benchmark THEN r.benchmark END AS benchmark,
         r.ticker = r.benchmark AS own_benchmark,
         r.against_itself,
@@ -66,7 +67,6 @@ rows AS (
         CASE WHEN NOT r.against_itself AND r.ticker IS DISTINCT FROM r.benchmark
             THEN r.benchmark_return_0 END AS benchmark_return_0,
         nullif(r.flags, '') AS flags,
-        r.ticker AS measured_ticker,
         concat_ws('; ',
             CASE WHEN s.untimed THEN 'no publication time' END,
             CASE WHEN s.status = 'unresolved' THEN 'not resolved to a listed company' END,
@@ -78,12 +78,13 @@ rows AS (
             END
         ) AS skipped_because
     FROM named AS s
-    LEFT JOIN results AS r USING (event_id)
+    LEFT JOIN results AS r ON r.article_id = s.article_id AND r.entity_idx = s.entity_idx
 )
 SELECT
     story_id, headline, published_at,
     ticker, name, status, role, relevance, parent_ticker, reason,
-    event_id, event_date, rule, market, benchmark, alpha, beta, estimation_days,
+    event_id, measured_ticker, currency, event_date, rule, market, benchmark,
+    alpha, beta, estimation_days,
     ar_0, abnormal_volume_0, return_0, market_return_0, benchmark_return_0, flags,
     CASE
         WHEN entity_idx IS NULL THEN 'no companies found in the story'
@@ -107,9 +108,9 @@ SELECT
                     || min_estimation_days || '; left out of the cross-sectional tests' END
         ), '')
     END AS note,
-    entity_idx, measured_ticker,
+    entity_idx,
     event_id IS NOT NULL AND event_date IS NOT NULL AND NOT against_itself
         AND NOT coalesce(contains(flags, 'no_prices'), false) AS measured
 FROM rows
 CROSS JOIN settings
-ORDER BY story_id, entity_idx
+ORDER BY story_id, entity_idx, event_id

@@ -17,10 +17,13 @@ CREATE TABLE articles (
 CREATE TABLE entities (
     article_id    VARCHAR NOT NULL,
     entity_idx    INTEGER NOT NULL,   -- order in the article's entity list (by relevance)
-    name          VARCHAR NOT NULL,
-    status        VARCHAR NOT NULL,   -- listed | private | unresolved
-    ticker        VARCHAR,            -- primary ticker when listed
-    exchange      VARCHAR,
+    entity_id     VARCHAR,            -- the company's stable id (CIK:..., FIGI:..., ISIN:...)
+    name          VARCHAR NOT NULL,   -- the company's name on the article's date
+    status        VARCHAR NOT NULL,   -- listed | private | unresolved, on the article's date
+    ticker        VARCHAR,            -- primary listing's ticker on that date, when listed
+    exchange      VARCHAR,            -- its venue (NASDAQ, NYSE, KSC, JPX ...)
+    currency      VARCHAR,            -- its trading currency
+    us_ticker     VARCHAR,            -- a non-US company's US line (ADR, ordinary or OTC)
     cik           VARCHAR,
     sector        VARCHAR,
     sector_etf    VARCHAR,            -- SPDR sector ETF of the sector (second benchmark)
@@ -28,6 +31,7 @@ CREATE TABLE entities (
     relevance     INTEGER NOT NULL,   -- 0..100
     role          VARCHAR NOT NULL,   -- subject | mentioned | source | boilerplate
     reason        VARCHAR,
+    as_of         DATE,               -- the date status and ticker were judged at
     PRIMARY KEY (article_id, entity_idx)
 );
 

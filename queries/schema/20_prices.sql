@@ -1,9 +1,10 @@
 -- Daily prices, one row per (ticker, date). Returns are computed from adj_close only.
--- source: 'bundled' (data/prices), 'yfinance', or 'file:<name>' for `tagger prices import`.
+-- source: 'bundled' (data/prices), 'yfinance', or 'file:<name>' for `tagger prices import`: the
+-- last source that added or changed the row (an import merges its values into stored rows).
 CREATE TABLE prices (
-    ticker     VARCHAR NOT NULL,   -- Yahoo style: BRK-B
-    date       DATE NOT NULL,
-    open       DOUBLE,
+    ticker     VARCHAR NOT NULL,   -- Yahoo style (tagger.prices.normalise_ticker): BRK-B, 005930.KS
+    date       DATE NOT NULL,      -- the exchange's own date
+    open       DOUBLE,             -- prices in the listing's currency (tagger.markets)
     high       DOUBLE,
     low        DOUBLE,
     close      DOUBLE,
@@ -15,9 +16,9 @@ CREATE TABLE prices (
 );
 
 -- The date ranges each source has answered for, per ticker, so that a re-run asks only for what is
--- missing. rows = 0 means the source was asked and had no prices (reason says what it said).
--- Requests that failed to reach the source (offline, rate limited) are not recorded: they are
--- asked again next time.
+-- missing. rows = 0 means the source had no prices for the range, or did not answer (offline,
+-- rate limited); reason says which, recorded_at when. Such a range is asked again a day later,
+-- or at once with --refresh.
 CREATE TABLE price_coverage (
     ticker      VARCHAR NOT NULL,
     start_date  DATE NOT NULL,     -- inclusive

@@ -1,13 +1,14 @@
--- Cumulative average abnormal return (CAAR) per event window over the in-sample events, with
--- the tests of docs/conventions.md; each event's CAR is standardised by its own forecast-error
--- variance (scar). The rank test sums the day ranks over the window (Cowan 1992). Reads the
--- stored study tables; tagger.study adds the p-values.
+-- Cumulative average abnormal return (CAAR) per event window over the in-sample events of study
+-- $study_id, with the tests of docs/conventions.md; each event's CAR is standardised by its own
+-- forecast-error variance (scar). The rank test sums the day ranks over the window (Cowan 1992).
+-- Events of every calendar are pooled by relative day. Reads the stored study tables;
+-- tagger.study adds the p-values.
 WITH sample AS (
     SELECT c.window_start || ':' || c.window_end AS event_window, c.window_start, c.window_end, c.car,
            c.car / sqrt(c.car_var) AS scar, x.df, x.positive_share
-    FROM study_cars AS c
-    JOIN study_estimates AS x USING (event_key)
-    WHERE x.in_sample AND c.car IS NOT NULL AND c.car_var > 0
+    FROM study_cars_all AS c
+    JOIN study_estimates_all AS x USING (event_key)
+    WHERE c.study_id = $study_id AND x.in_sample AND c.car IS NOT NULL AND c.car_var > 0
 ),
 by_window AS (
     SELECT
@@ -26,20 +27,24 @@ by_window AS (
     FROM sample
     GROUP BY event_window, window_start, window_end
 ),
+rank_days AS (
+    SELECT * FROM study_rank_days_all WHERE study_id = $study_id
+),
 rank_scale AS (
-    SELECT sqrt(avg(mean_centred_rank ^ 2)) AS s_u FROM study_rank_days
+    SELECT sqrt(avg(mean_centred_rank ^ 2)) AS s_u FROM rank_days
 ),
 rank_window AS (
     SELECT w.event_window,
            sum(r.mean_centred_rank) / sqrt(count(r.mean_centred_rank)) AS rank_sum
     FROM by_window AS w
-    JOIN study_rank_days AS r ON r.day BETWEEN w.window_start AND w.window_end
+    JOIN rank_days AS r ON r.day BETWEEN w.window_start AND w.window_end
     GROUP BY w.event_window
 ),
 bmp AS (
     SELECT w.*, w.mean_scar / (w.sd_scar / sqrt(w.n)) AS bmp_t,
            (1 - k.kp_mean_correlation) / (1 + (w.n - 1) * k.kp_mean_correlation) AS kp_factor
-    FROM by_window AS w, study_settings AS k
+    FROM by_window AS w, study_settings_all AS k
+    WHERE k.study_id = $study_id
 )
 SELECT
     b.event_window,

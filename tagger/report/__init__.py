@@ -35,7 +35,10 @@ reaction.csv columns (<w> is each event window of the study, e.g. m1_1 for days 
     relevance           0..100: how much the story is about the company
     parent_ticker       listed parent of a private subsidiary or brand, where known
     reason              why the tagger resolved it so (brand of, subsidiary of, private: ...)
-    event_id            the study's event: article_id:entity_idx
+    event_id            the study's event: article_id:entity_idx (the primary listing, or the
+                        listed parent), article_id:entity_idx:us (a non-US company's US line)
+    measured_ticker     the listing whose prices were measured (a parent's for a private one)
+    currency            that listing's trading currency (returns are in it)
     event_date          day 0: the trading session the story could first move
     rule                how day 0 was found: pre_open, in_session, after_close, closed_day, ...
     market              market proxy of the model (e.g. SPY)
@@ -257,11 +260,13 @@ def _write_stories(
 ) -> tuple[pl.DataFrame, list[dict]]:
     """Write the page and reaction.csv of each story of `chunk` (positions start.. of `order`);
     returns the chunk's summary.csv rows and index entries, in index order."""
-    position = pl.DataFrame({"story_id": list(chunk)}).with_row_index("position")
+    position = pl.DataFrame(
+        {"story_id": list(chunk)}, schema={"story_id": pl.String}
+    ).with_row_index("position")
     reactions = (
         tables.reaction_table(con, chunk, min_relevance, windows)
         .join(position, on="story_id")
-        .sort("position", "entity_idx", nulls_last=True)
+        .sort("position", "entity_idx", "event_id", nulls_last=True)
     )
     charted = reactions.filter(pl.col("position") < charts_left)
     paths: dict[str, list[dict]] = {}

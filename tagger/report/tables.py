@@ -19,6 +19,8 @@ STORY_COLUMNS = ("story_id", "headline", "published_at")
 ENTITY_COLUMNS = ("ticker", "name", "status", "role", "relevance", "parent_ticker", "reason")
 EVENT_COLUMNS = (
     "event_id",
+    "measured_ticker",
+    "currency",
     "event_date",
     "rule",
     "market",
