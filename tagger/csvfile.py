@@ -3,11 +3,14 @@
 A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is read by Excel,
 LibreOffice and Google Sheets as a formula ("CSV injection"). As OWASP recommends, such a cell is
 written with a leading single quote (`'=HYPERLINK(...)`), which spreadsheets show as text.
-Only text columns are touched: numbers (a CAR of -0.012) are written as numbers.
+Only text columns are touched: numbers (a CAR of -0.012) are written as numbers, and a text
+cell made only of digits, signs, points and colons (an event window "-5:5") stays as it is: it
+holds no function or reference for a spreadsheet to run.
 
     >>> import polars as pl
-    >>> csv_bytes(pl.DataFrame({"headline": ["=1+1", "Apple rises"], "car": [-0.5, 0.25]}))
-    b"headline,car\\n'=1+1,-0.5\\nApple rises,0.25\\n"
+    >>> frame = pl.DataFrame({"headline": ["=1+1", "Apple rises"], "window": ["-1:1", "+5"]})
+    >>> csv_bytes(frame)
+    b"headline,window\\n'=1+1,-1:1\\nApple rises,+5\\n"
 """
 
 from pathlib import Path
@@ -15,13 +18,14 @@ from pathlib import Path
 import polars as pl
 
 FORMULA_START = r"^[=+\-@\t\r]"
+INERT = r"^[-+]?[0-9.]+(:[-+]?[0-9.]+)?$"
 
 
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with every text cell that a spreadsheet would run as a formula quoted."""
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     return frame.with_columns(
-        pl.when(pl.col(name).str.contains(FORMULA_START))
+        pl.when(pl.col(name).str.contains(FORMULA_START) & ~pl.col(name).str.contains(INERT))
         .then(pl.lit("'") + pl.col(name))
         .otherwise(pl.col(name))
         .alias(name)

@@ -390,8 +390,6 @@ def test_caar_holds_the_stored_study_then_relevance_buckets(studied_all):
     assert stored.columns == result.caar.columns
     for column in result.caar.columns:
         expected = result.caar[column]
-        if column == "event_window":  # text starting with "-" is quoted for spreadsheets
-            expected = expected.str.replace(r"^-", "'-")
         assert stored[column].to_list() == expected.to_list(), column
 
     # Each bucket again from the per-event numbers (t = CAR / sd(CAR) is the standardised CAR).
