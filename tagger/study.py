@@ -833,10 +833,10 @@ def rank_and_sign_pass(
         ar[:, gap] = np.nan
         missing = np.isnan(ar)
         estimation_ar, valid = ar[:, :n_est], ~missing[:, :n_est]
-        valid_days = valid.sum(axis=1)
+        valid_days = np.count_nonzero(valid, axis=1)
         positive_share[chunk] = np.count_nonzero(estimation_ar > 0, axis=1) / valid_days
         return (
-            *_standardized_sum(np.where(valid, estimation_ar, 0.0), valid, valid_days),
+            *_standardized_sum(np.nan_to_num(estimation_ar, nan=0.0), valid, valid_days),
             *centred_rank_sums(ar, missing),
         )
 
@@ -888,9 +888,10 @@ def _standardized_sum(
     values: np.ndarray, valid: np.ndarray, valid_days: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Sum over rows of each row's deviations from its mean (valid days; others are 0) scaled
-    to unit length, and the number of rows with a non-zero length."""
+    to unit length, and the number of rows with a non-zero length. Overwrites `values`."""
     mean = values.sum(axis=1) / valid_days
-    centred = values - mean[:, None]
+    centred = values
+    centred -= mean[:, None]
     centred *= valid
     length = np.sqrt(np.einsum("ij,ij->i", centred, centred))
     weight = np.divide(1.0, length, out=np.zeros_like(length), where=length > 0)
@@ -913,13 +914,16 @@ def centred_rank_sums(
     low = (1 << bits) - 1
     column = np.arange(cols, dtype=np.int64)
     keys = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
-    keys ^= (keys >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    flip = keys >> 63  # all ones for a negative value: its bits other than the sign flip
+    flip &= np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    keys ^= flip
+    del flip
     keys &= ~low
     keys |= column
     missing_keys = ((np.iinfo(np.int64).max >> bits) - column) << bits | column  # last, distinct
     np.copyto(keys, missing_keys, where=missing)
     keys.sort(axis=1)
-    valid_count = cols - missing.sum(axis=1)
+    valid_count = cols - np.count_nonzero(missing, axis=1)
     scaled = _scaled_ranks(cols)[valid_count]  # rank / (valid + 1); 0 at missing values
     tied = (keys[:, 1:] ^ keys[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
     tie_rows = np.flatnonzero(tied.any(axis=1))
@@ -927,7 +931,7 @@ def centred_rank_sums(
         valid = valid_count[tie_rows, None]
         ranks = np.where(column < valid, _mean_tied_ranks(tied[tie_rows]), 0.0)
         scaled[tie_rows] = ranks / (valid + 1.0)
-    counts = rows - missing.sum(axis=0, dtype=np.float64)
+    counts = rows - missing.view(np.uint8).sum(axis=0, dtype=np.int64).astype(np.float64)
     sums = np.bincount((keys & low).ravel(), weights=scaled.ravel(), minlength=cols)
     return sums - 0.5 * counts, counts
 
