@@ -143,13 +143,14 @@ def _prices_database(prices: Path, database: Path) -> None:
 def _timed(command: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system, all threads) and peak RSS (GB) of a command
     run in its own process. CPU time is what a busy machine changes least."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        sys.exit(f"bench_study: {command[2:4]} failed:\n{child.stderr.read().decode()}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: warnings never block it
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status):
+            errors.seek(0)
+            sys.exit(f"bench_study: {command[2:4]} failed:\n{errors.read().decode()}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2
 
 
