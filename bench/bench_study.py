@@ -10,7 +10,10 @@ processes, each with its own peak RSS:
   the market-model CARs of the same windows on the SPY calendar (16:00 New York closes).
 It prints both wall and CPU times (user + system, all threads), their ratios, peak RSS and the
 largest CAR difference between the two (events on 13:00 early-close afternoons differ in day 0
-and are left out of that comparison).
+and are left out of that comparison). With `--repeat N` the two commands run in turn N times
+(study, reference, study ...; each study on a fresh copy of the prices database) and the table
+gives the median of each figure and the median of the pairwise ratios, so that a machine busy
+with other work moves both sides alike; the load average is printed first.
 
 Library (`--part library`): run_study on an in-memory-loaded store for 10k/100k/1M events over
 the real panel and a synthetic one (5,000 tickers x 10 years resampled from the real returns).
@@ -19,12 +22,14 @@ Prices: the raw 692-ticker panel, 2015-01..2026-05 (prices_daily.parquet of the 
 data; give its path as the first argument), else the bundled data/prices/prices.parquet.
 
 Usage: python bench/bench_study.py [PRICES] [--part process|library|both] [--sizes 100000,1000000]
+                                   [--repeat N]
 """
 
 import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +53,7 @@ def main() -> None:
     parser.add_argument("prices", nargs="?", default=None)
     parser.add_argument("--part", choices=("process", "library", "both"), default="process")
     parser.add_argument("--sizes", default=None, help="default 100000,1000000 (library: +10000)")
+    parser.add_argument("--repeat", type=int, default=1, help="whole process: runs per command")
     parser.add_argument("--one", nargs=2, metavar=("UNIVERSE", "EVENTS"), help=argparse.SUPPRESS)
     parser.add_argument("--reference", nargs=3, metavar=("P", "E", "O"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -63,7 +69,7 @@ def main() -> None:
     print(f"prices: {prices}")
     if args.part in ("process", "both"):
         sizes = args.sizes or "100000,1000000"
-        _whole_process(prices, [int(s) for s in sizes.split(",")])
+        _whole_process(prices, [int(s) for s in sizes.split(",")], max(1, args.repeat))
     if args.part in ("library", "both"):
         sizes = args.sizes or "10000,100000,1000000"
         _library(prices, [int(s) for s in sizes.split(",")])
@@ -76,7 +82,9 @@ def _default_prices() -> Path:
 # -- whole process: tagger study vs a bare numpy reference -------------------------------------
 
 
-def _whole_process(prices: Path, sizes: list[int]) -> None:
+def _whole_process(prices: Path, sizes: list[int], repeat: int = 1) -> None:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} cores, load average {load}; median of {repeat} run(s) each")
     print(
         f"{'events':>9} {'tagger study':>13} {'reference':>10} {'ratio':>6} {'CPU study':>10} "
         f"{'reference':>10} {'ratio':>6} {'peak RSS study':>15} {'reference':>10} "
@@ -85,35 +93,35 @@ def _whole_process(prices: Path, sizes: list[int]) -> None:
     panel = pl.read_parquet(prices, columns=["ticker", "date"])
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        database = tmp / "prices.duckdb"
-        _prices_database(prices, database)
+        prepared, database = tmp / "prices.duckdb", tmp / "study.duckdb"
+        _prices_database(prices, prepared)
         for size in sizes:
             events = tmp / f"events_{size}.csv"
             _random_events(panel, size, np.random.default_rng(size)).write_csv(events)
             study_out, reference_out = tmp / f"study_{size}", tmp / f"reference_{size}.parquet"
             windows = ",".join(f"{s}:{e}" for s, e in WINDOWS)
-            study = _timed(
-                [
-                    *(sys.executable, "-m", "tagger.cli", "study", "--events", str(events)),
-                    *("--out", str(study_out), "--db", str(database), "--offline"),
-                    *(f"--estimation={ESTIMATION[0]}:{ESTIMATION[1]}", "--windows", windows),
-                ]
-            )
-            reference = _timed(
-                [
-                    sys.executable,
-                    __file__,
-                    "--reference",
-                    str(prices),
-                    str(events),
-                    str(reference_out),
-                ]
-            )
+            study_command = [
+                *(sys.executable, "-m", "tagger.cli", "study", "--events", str(events)),
+                *("--out", str(study_out), "--db", str(database), "--offline"),
+                *(f"--estimation={ESTIMATION[0]}:{ESTIMATION[1]}", "--windows", windows),
+            ]
+            reference_command = [
+                *(sys.executable, __file__, "--reference"),
+                *(str(prices), str(events), str(reference_out)),
+            ]
+            runs = []
+            for _ in range(repeat):
+                shutil.copyfile(prepared, database)  # every run starts from the same store
+                runs.append((_timed(study_command), _timed(reference_command)))
+            study = _medians([s for s, _ in runs])
+            reference = _medians([r for _, r in runs])
+            wall_ratio = _median([s[0] / r[0] for s, r in runs])
+            cpu_ratio = _median([s[1] / r[1] for s, r in runs])
             gap, compared = _car_difference(study_out / "events.csv", reference_out)
             print(
                 f"{size:>9,} {study[0]:>12.2f}s {reference[0]:>9.2f}s "
-                f"{study[0] / reference[0]:>6.2f} {study[1]:>9.2f}s {reference[1]:>9.2f}s "
-                f"{study[1] / reference[1]:>6.2f} {study[2]:>13.2f}GB {reference[2]:>8.2f}GB "
+                f"{wall_ratio:>6.2f} {study[1]:>9.2f}s {reference[1]:>9.2f}s "
+                f"{cpu_ratio:>6.2f} {study[2]:>13.2f}GB {reference[2]:>8.2f}GB "
                 f"{gap:>11.1e} {compared:>9,}",
                 flush=True,
             )
@@ -135,14 +143,24 @@ def _prices_database(prices: Path, database: Path) -> None:
 def _timed(command: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system, all threads) and peak RSS (GB) of a command
     run in its own process. CPU time is what a busy machine changes least."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        sys.exit(f"bench_study: {command[2:4]} failed:\n{child.stderr.read().decode()}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: warnings never block it
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status):
+            errors.seek(0)
+            sys.exit(f"bench_study: {command[2:4]} failed:\n{errors.read().decode()}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2
+
+
+def _median(values) -> float:
+    return float(np.median(values))
+
+
+def _medians(runs: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """The median of each figure over runs of (wall, CPU, peak RSS)."""
+    return tuple(_median(figure) for figure in zip(*runs, strict=True))
 
 
 def _car_difference(study_csv: Path, reference: Path) -> tuple[float, int]:

@@ -814,6 +814,8 @@ def rank_and_sign_pass(
     day (rank test, Corrado 1989, ranks scaled by 1 / (valid days + 1) as in Corrado & Zivney
     1992) and the mean cross-correlation of the estimation-window ARs (Kolari & Pynnonen 2010):
     `rank_sum`, `rank_n` per day and `corr_sum` (the standardised rows' sum), `corr_events`.
+    Events of one ticker on one day 0 have the same ARs: each is ranked once and counted as often
+    as it occurs.
     """
     (est_start, est_end), (first, last) = settings.estimation, settings.span
     days = np.arange(est_start, last + 1)
@@ -824,7 +826,8 @@ def rank_and_sign_pass(
 
     positive_share = np.full(len(col0), np.nan)
 
-    def one_chunk(chunk: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    def one_chunk(at: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+        chunk, copies = distinct[at], occurs[at]
         start = col0[chunk] + est_start
         ar = market_windows[start]
         ar *= -est["beta"][chunk, None]
@@ -833,17 +836,23 @@ def rank_and_sign_pass(
         ar[:, gap] = np.nan
         missing = np.isnan(ar)
         estimation_ar, valid = ar[:, :n_est], ~missing[:, :n_est]
-        valid_days = valid.sum(axis=1)
-        positive_share[chunk] = np.count_nonzero(estimation_ar > 0, axis=1) / valid_days
+        valid_days = np.count_nonzero(valid, axis=1)
+        share[at] = np.count_nonzero(estimation_ar > 0, axis=1) / valid_days
         return (
-            *_standardized_sum(np.where(valid, estimation_ar, 0.0), valid, valid_days),
-            *centred_rank_sums(ar, missing),
+            *_standardized_sum(np.nan_to_num(estimation_ar, nan=0.0), valid, valid_days, copies),
+            *centred_rank_sums(ar, missing, copies),
         )
 
     sample = np.flatnonzero(est["in_sample"])
-    chunks = np.array_split(sample, max(1, -(-len(sample) // _CHUNK)))
+    key = rows[sample].astype(np.int64) << 32 | col0[sample]
+    _, first_at, same, occurs = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    distinct, occurs, share = sample[first_at], occurs.astype(np.float64), np.empty(len(first_at))
+    chunks = np.array_split(np.arange(len(distinct)), max(1, -(-len(distinct) // _CHUNK)))
     with ThreadPoolExecutor(_THREADS) as pool:  # numpy releases the GIL in these loops
         parts = list(pool.map(one_chunk, chunks))
+    positive_share[sample] = share[same]
     # summed in chunk order whatever the threads: the same bits on every run
     sums = [sum(p[k] for p in parts) for k in range(4)]
     return {
@@ -885,24 +894,27 @@ def pooled_ranks(parts: list[dict], order: np.ndarray | None) -> dict:
 
 
 def _standardized_sum(
-    values: np.ndarray, valid: np.ndarray, valid_days: np.ndarray
+    values: np.ndarray, valid: np.ndarray, valid_days: np.ndarray, copies: np.ndarray
 ) -> tuple[np.ndarray, int]:
-    """Sum over rows of each row's deviations from its mean (valid days; others are 0) scaled
-    to unit length, and the number of rows with a non-zero length."""
+    """Sum over rows, each counted `copies` times, of each row's deviations from its mean
+    (valid days; others are 0) scaled to unit length, and the number of rows with a non-zero
+    length. Overwrites `values`."""
     mean = values.sum(axis=1) / valid_days
-    centred = values - mean[:, None]
+    centred = values
+    centred -= mean[:, None]
     centred *= valid
     length = np.sqrt(np.einsum("ij,ij->i", centred, centred))
-    weight = np.divide(1.0, length, out=np.zeros_like(length), where=length > 0)
-    return np.einsum("i,ij->j", weight, centred), int((length > 0).sum())
+    weight = np.divide(copies, length, out=np.zeros_like(length), where=length > 0)
+    return np.einsum("i,ij->j", weight, centred), int(copies[length > 0].sum())
 
 
 def centred_rank_sums(
-    values: np.ndarray, missing: np.ndarray | None = None
+    values: np.ndarray, missing: np.ndarray | None = None, copies: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per column: the sum over rows of (rank / (valid values in the row + 1) - 1/2), and how
-    many rows have a value there. Ranks are 1-based within each row, ties get their mean rank,
-    NaNs are missing. Values equal to 13 significant digits count as ties.
+    """Per column: the sum over rows (each counted `copies` times, default once) of
+    (rank / (valid values in the row + 1) - 1/2), and how many rows have a value there. Ranks
+    are 1-based within each row, ties get their mean rank, NaNs are missing. Values equal to 13
+    significant digits count as ties.
 
     One integer sort per row: the order-preserving bits of each float with the column number in
     the lowest bits, so the sorted keys give both the order and the column of every rank.
@@ -913,13 +925,16 @@ def centred_rank_sums(
     low = (1 << bits) - 1
     column = np.arange(cols, dtype=np.int64)
     keys = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
-    keys ^= (keys >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    flip = keys >> 63  # all ones for a negative value: its bits other than the sign flip
+    flip &= np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    keys ^= flip
+    del flip
     keys &= ~low
     keys |= column
     missing_keys = ((np.iinfo(np.int64).max >> bits) - column) << bits | column  # last, distinct
     np.copyto(keys, missing_keys, where=missing)
     keys.sort(axis=1)
-    valid_count = cols - missing.sum(axis=1)
+    valid_count = cols - np.count_nonzero(missing, axis=1)
     scaled = _scaled_ranks(cols)[valid_count]  # rank / (valid + 1); 0 at missing values
     tied = (keys[:, 1:] ^ keys[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
     tie_rows = np.flatnonzero(tied.any(axis=1))
@@ -927,7 +942,11 @@ def centred_rank_sums(
         valid = valid_count[tie_rows, None]
         ranks = np.where(column < valid, _mean_tied_ranks(tied[tie_rows]), 0.0)
         scaled[tie_rows] = ranks / (valid + 1.0)
-    counts = rows - missing.sum(axis=0, dtype=np.float64)
+    if copies is None:
+        counts = rows - missing.view(np.uint8).sum(axis=0, dtype=np.int64).astype(np.float64)
+    else:
+        scaled *= copies[:, None]
+        counts = copies.sum() - copies @ missing.view(np.uint8)
     sums = np.bincount((keys & low).ravel(), weights=scaled.ravel(), minlength=cols)
     return sums - 0.5 * counts, counts
 

@@ -176,6 +176,33 @@ def test_abnormal_volume_is_log_volume_z_score(result, panel):
 
 
 def test_cross_sectional_tests_match_numpy(result, reference):
+    check_cross_sectional_tests(result, reference)
+
+
+def test_events_on_one_ticker_and_day_count_as_separate_events(con, reference):
+    """Repeats of a (ticker, day 0) share their windows (the rank pass ranks them once) and
+    still count as separate events in every test, the rank and Kolari-Pynnonen ones included."""
+    repeats = [0, 0, 0, 4, 4, 11]
+    rows = EVENTS + [EVENTS[k] for k in repeats]
+    events = events_frame(rows).with_columns(
+        pl.Series("event_id", [f"e{i}" for i in range(len(rows))])
+    )
+    result = study.run_study(con, events, name="repeats")
+    check_cross_sectional_tests(result, reference + [reference[k] for k in repeats])
+
+
+def test_weighted_rank_sums_are_repeated_rows():
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 5, (6, 25)).astype(float)
+    values[rng.random(values.shape) < 0.2] = np.nan
+    copies = np.array([3.0, 1.0, 2.0, 1.0, 4.0, 1.0])
+    weighted = study.centred_rank_sums(values, copies=copies)
+    repeated = study.centred_rank_sums(np.repeat(values, copies.astype(int), axis=0))
+    for got, want in zip(weighted, repeated, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def check_cross_sectional_tests(result, reference):
     n = len(reference)
     df = np.array([r["n"] - 2 for r in reference])
     patell_var = np.sum(df / (df - 2))

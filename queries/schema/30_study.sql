@@ -6,7 +6,9 @@
 -- study_results_of(study) and study_event_cars_of(study) any one (a name or an id; NULL: the
 -- latest). Conventions: docs/conventions.md. The per-event and per-day numbers and the event ids
 -- are stored uncompressed: such values hardly compress, and trying costs a million-event study
--- about a second (bench/bench_study.py).
+-- about a second (bench/bench_study.py). The keys of the per-day and per-window tables are run
+-- lengths (study_id, event_key) or small integers (day, window): their compression is named, so
+-- DuckDB does not try every method on some 13M values.
 
 -- One row per stored study: its id, name, time and settings.
 CREATE TABLE study_settings_all (
@@ -77,9 +79,9 @@ CREATE TABLE study_estimates_all (
 -- variance of an AR and the CAR path follow from these and the estimates (study/aar.sql,
 -- car_path.sql; docs/conventions.md).
 CREATE TABLE study_abnormal_returns_all (
-    study_id         INTEGER NOT NULL,
-    event_key        INTEGER NOT NULL,
-    day              INTEGER NOT NULL,
+    study_id         INTEGER NOT NULL USING COMPRESSION rle,
+    event_key        INTEGER NOT NULL USING COMPRESSION rle,
+    day              INTEGER NOT NULL USING COMPRESSION bitpacking,
     ret              DOUBLE USING COMPRESSION uncompressed,   -- stock return
     market_return    DOUBLE USING COMPRESSION uncompressed,
     benchmark_return DOUBLE USING COMPRESSION uncompressed,   -- second benchmark's return
@@ -88,11 +90,12 @@ CREATE TABLE study_abnormal_returns_all (
 
 -- Cumulative abnormal return per event and event window.
 CREATE TABLE study_cars_all (
-    study_id     INTEGER NOT NULL,
-    event_key    INTEGER NOT NULL,
-    window_start INTEGER NOT NULL,  -- the window is window_start:window_end, e.g. -1:1
-    window_end   INTEGER NOT NULL,
-    days         INTEGER,           -- valid days in the window
+    study_id     INTEGER NOT NULL USING COMPRESSION rle,
+    event_key    INTEGER NOT NULL USING COMPRESSION rle,
+    -- the window is window_start:window_end, e.g. -1:1
+    window_start INTEGER NOT NULL USING COMPRESSION bitpacking,
+    window_end   INTEGER NOT NULL USING COMPRESSION bitpacking,
+    days         INTEGER USING COMPRESSION bitpacking,  -- valid days in the window
     car          DOUBLE USING COMPRESSION uncompressed,
     car_var      DOUBLE USING COMPRESSION uncompressed,
     t            DOUBLE USING COMPRESSION uncompressed,
