@@ -760,6 +760,9 @@ def run(
     market: str = MarketOption,
     offline: bool = OfflineOption,
     refresh: bool = RefreshOption,
+    tags: Path | None = typer.Option(
+        None, "--tags", help="Tags of these articles from `tagger spark tag`: used, not re-tagged"
+    ),
     db: Path | None = DbOption,
 ):
     """The main job: read and tag the articles, get the prices their companies need (store,
@@ -769,6 +772,7 @@ def run(
     Example:
         tagger run news.jsonl --out reports/
         tagger run news/ --out reports/ --db news.duckdb --windows 0:0,-1:1 --offline
+        tagger run news.parquet --tags tags/ --out reports/   # tags from `tagger spark tag`
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -801,6 +805,7 @@ def run(
                 online=not offline,
                 refresh=refresh,
                 settings=settings,
+                tags=tags,
                 progress=progress,
             )
             left_out = _left_out(con) if summary.studied < summary.events else ""
