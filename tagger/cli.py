@@ -365,7 +365,7 @@ def spark_tag(
         help="Parquet file or folder (or a Delta table with --format delta), any path Spark reads",
     ),
     out: str = typer.Option(
-        ..., "--out", help="Folder for the entity rows; the skipped records go to OUT/_problems"
+        ..., "--out", help="Folder for the entity rows; the skipped records go to OUT_problems"
     ),
     fmt: str = typer.Option("parquet", "--format", help="parquet or delta, for input and output"),
     master: str = typer.Option("local[*]", help="Spark master URL"),
@@ -377,7 +377,7 @@ def spark_tag(
     """Tag a corpus on Apache Spark: each partition is tagged on its own, with the same answers as
     `tagger tag`. The output has one row per entity (the fields of `tagger tag --format jsonl`,
     mentions nested) and feeds `tagger run ARTICLES --tags OUT`; DuckDB reads it as
-    'OUT/*.parquet'. A bad record is a row in OUT/_problems (id, field, reason), not a failure.
+    'OUT/*.parquet'. A bad record is a row in OUT_problems (id, field, reason), not a failure.
     Needs PySpark (pip install 'market-tagger[spark]') and Java 17+.
 
     Example:
@@ -398,10 +398,9 @@ def spark_tag(
         messages.error(line)
     if summary.problems > len(summary.first_problems):
         messages.warning(f"... and {summary.problems - len(summary.first_problems)} more problems")
-    skipped = (
-        f"; {summary.problems:,} records skipped (see {out}/_problems)" if summary.problems else ""
-    )
-    output.result(f"wrote {summary.entities:,} entity rows to {out}{skipped}")
+    rows, bad = summary.entities, summary.problems
+    skipped = f"; skipped {bad:,} bad record{'s' * (bad != 1)} (in {spark.problems_path(out)})"
+    output.result(f"wrote {rows:,} entity row{'s' * (rows != 1)} to {out}{skipped * (bad > 0)}")
 
 
 # -- universe -----------------------------------------------------------------------------------

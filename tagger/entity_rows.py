@@ -142,7 +142,7 @@ def split_entity_rows(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def read_entity_rows(path: str | Path) -> pl.DataFrame:
     """Read entity rows from a Parquet file, or a folder of them as Spark writes it (its
-    `part-*.parquet` files; subfolders such as `_problems/` are not read)."""
+    `part-*.parquet` files; its subfolders are not read)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")

@@ -23,12 +23,14 @@ market-tagger must be installed where the executors' Python runs (see the README
     tags.entities.write.parquet("tags")
     tags.problems.show()
 
-`tag_table` is the job of `tagger spark tag`: read a Parquet or Delta table, write both.
+`tag_table` is the job of `tagger spark tag`: read a Parquet or Delta table, write both (the
+problems beside the entities, in OUT_problems).
 Repeated ids are not detected across partitions: each copy is tagged.
 """
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -85,10 +87,12 @@ def tag_articles(articles, columns: dict[str, str] | None = None) -> SparkTags:
     from pyspark.sql.pandas.types import from_arrow_schema
 
     selected = _article_columns(articles, columns)
-    entities = selected.mapInArrow(
-        partial(_tag_batches, today=date.today()), from_arrow_schema(ROW_SCHEMA)
-    )
-    problems = selected.mapInArrow(_problem_batches, from_arrow_schema(PROBLEM_SCHEMA))
+    with warnings.catch_warnings():  # about pandas 3, which mapInArrow does not use
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
+        entities = selected.mapInArrow(
+            partial(_tag_batches, today=date.today()), from_arrow_schema(ROW_SCHEMA)
+        )
+        problems = selected.mapInArrow(_problem_batches, from_arrow_schema(PROBLEM_SCHEMA))
     return SparkTags(entities, problems)
 
 
@@ -96,7 +100,8 @@ def tag_table(
     spark, source: str, out: str, *, fmt: str = "parquet", columns: dict[str, str] | None = None
 ) -> TableSummary:
     """Tag the articles of the Parquet files or Delta table at `source` and write the entity
-    rows to `out`, and the problems to `out/_problems`, in the same format (replacing them).
+    rows to `out`, and the problems beside it to `problems_path(out)`, in the same format
+    (replacing them).
 
     Returns a `TableSummary`, counted from what was written. Example (a SparkSession from
     `session()`): `tag_table(spark, "news.parquet", "tags")`.
@@ -110,7 +115,7 @@ def tag_table(
     except AnalysisException as e:
         raise InputError(f"{source}: cannot read it as {fmt} ({_first_line(e)})") from None
     tags = tag_articles(articles, columns)
-    problems_out = f"{str(out).rstrip('/')}/_problems"
+    problems_out = problems_path(out)
     tags.entities.write.format(fmt).mode("overwrite").save(str(out))
     tags.problems.write.format(fmt).mode("overwrite").save(problems_out)
     written = spark.read.format(fmt).load(problems_out)
@@ -122,11 +127,17 @@ def tag_table(
     return TableSummary(entities, written.count(), first)
 
 
+def problems_path(out: str) -> str:
+    """Where `tag_table` writes the problems of a run writing to `out`: `out` + "_problems" (a
+    sibling: Spark does not read folders whose name starts with "_", nor mixed folders)."""
+    return str(out).rstrip("/") + "_problems"
+
+
 def session(master: str = "local[*]", conf: dict[str, str] | None = None, *, delta=False):
     """A SparkSession for tagging: `conf` on top of these defaults: polars uses one thread
     per task (`spark.executorEnv.POLARS_MAX_THREADS=1`: Spark runs a task per core), and on a
-    local master the workers run this Python (unless PYSPARK_PYTHON says otherwise). With
-    `delta`, the Delta Lake extensions (from delta-spark) are configured.
+    local master the workers run this Python (unless PYSPARK_PYTHON says otherwise); Spark logs
+    errors only. With `delta`, the Delta Lake extensions (from delta-spark) are configured.
 
     Raises TaggerError with a one-line fix when PySpark, delta-spark or Java is missing.
     Example: `session("local[2]", {"spark.driver.memory": "4g"})`.
@@ -157,12 +168,14 @@ def session(master: str = "local[*]", conf: dict[str, str] | None = None, *, del
             raise TaggerError(f"Delta tables need delta-spark: {INSTALL_DELTA}") from None
         builder = configure_spark_with_delta_pip(builder)
     try:
-        return builder.getOrCreate()
+        spark = builder.getOrCreate()
     except PySparkRuntimeError as e:
         raise TaggerError(
             f"Spark did not start ({_first_line(e)}); it needs Java 17 or newer on PATH or in "
             "JAVA_HOME"
         ) from None
+    spark.sparkContext.setLogLevel("ERROR")  # a bad path is our one-line error, not a stack
+    return spark
 
 
 def _article_columns(articles, columns: dict[str, str] | None):

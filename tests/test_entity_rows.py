@@ -39,11 +39,11 @@ def test_rows_follow_the_schema_and_split_back(tagged):
 def test_run_with_tags_stores_them_instead_of_tagging(tagged, tmp_path):
     articles, entities, mentions = tagged
     folder = tmp_path / "tags"  # a folder of part files, as Spark writes it
-    (folder / "_problems").mkdir(parents=True)
+    (folder / "_temporary").mkdir(parents=True)
     rows = entity_rows(articles, entities, mentions)
     rows.head(3).write_parquet(folder / "part-0.parquet")
     rows.slice(3).write_parquet(folder / "part-1.parquet")
-    rows.head(1).write_parquet(folder / "_problems" / "part-0.parquet")  # not read
+    rows.head(1).write_parquet(folder / "_temporary" / "part-0.parquet")  # not read
 
     db = tmp_path / "t.duckdb"
     args = ["run", NEWS, "--tags", folder, "--out", tmp_path / "out", "--db", db, "--offline"]
@@ -80,4 +80,3 @@ def test_tags_of_other_articles_or_twice_are_one_line(tagged, tmp_path):
     con = store.connect(db)
     assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 0  # nothing stored
     con.close()
-

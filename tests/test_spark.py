@@ -78,11 +78,15 @@ def test_bad_records_are_problem_rows_not_a_failed_job(spark):
 def test_cli_spark_tag_then_run_with_the_tags(spark, tmp_path):
     """`tagger spark tag` writes Parquet that `tagger run --tags` studies as if it had tagged."""
     news = tmp_path / "news.parquet"
-    pl.read_ndjson(DEMO).write_parquet(news)
+    no_text = pl.DataFrame({"id": ["empty"], "title": [""]})
+    pl.concat([pl.read_ndjson(DEMO), no_text], how="diagonal").write_parquet(news)
     result = runner.invoke(app, ["spark", "tag", str(news), "--out", str(tmp_path / "tags")])
     assert result.exit_code == 0, result.output
-    assert "wrote 107 entity rows" in result.stdout
-    assert (tmp_path / "tags" / "_problems").is_dir()
+    assert result.stdout.strip() == (
+        f"wrote 107 entity rows to {tmp_path / 'tags'}; skipped 1 bad record "
+        f"(in {tmp_path / 'tags_problems'})"
+    )
+    assert "error: empty: body: missing: an article needs a body" in result.stderr
 
     summaries = []
     for extra in ([], ["--tags", str(tmp_path / "tags")]):
