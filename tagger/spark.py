@@ -151,8 +151,8 @@ def session(master: str = "local[*]", conf: dict[str, str] | None = None, *, del
         "spark.executorEnv.POLARS_MAX_THREADS": "1",
         "spark.ui.showConsoleProgress": "false",
     }
-    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
-        settings["spark.pyspark.python"] = sys.executable
+    if master.startswith("local"):  # pyspark starts the workers with $PYSPARK_PYTHON
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if delta:
         settings["spark.sql.extensions"] = "io.delta.sql.DeltaSparkSessionExtension"
         settings["spark.sql.catalog.spark_catalog"] = (
