@@ -29,18 +29,11 @@ def main() -> None:
 
     import polars as pl
 
-    from tagger import read_articles, tag_articles
+    from tagger import tag_articles
     from tagger.universe import load
 
-    source = args.news if args.news.is_dir() else FIXTURES
-    batch = read_articles(sorted(source.glob("*.jsonl")))
-    seed = batch.articles.select("article_id", "title", "body", "published_at", "published_date")
-    corpus = (
-        pl.concat([seed] * (args.articles // seed.height + 1))
-        .head(args.articles)
-        .with_columns(pl.int_range(pl.len()).cast(pl.String).alias("article_id"))
-    )
-    megabytes = (corpus["title"].str.len_bytes().sum() + corpus["body"].str.len_bytes().sum()) / 1e6
+    corpus, source = repeated_corpus(args.news, args.articles)
+    megabytes = text_megabytes(corpus)
 
     started = time.perf_counter()
     universe = load()
@@ -63,6 +56,32 @@ def main() -> None:
         f"{megabytes / seconds / threads:.1f} MB/s"
     )
     print(f"peak memory   {peak:,.0f} MB")
+
+
+def repeated_corpus(news: Path, articles: int):
+    """The .jsonl articles in `news` (else the test fixtures) repeated to `articles` articles,
+    each with its own id (columns article_id, title, body, published_raw, published_at,
+    published_date); and the folder they came from."""
+    import polars as pl
+
+    from tagger import read_articles
+
+    source = news if news.is_dir() else FIXTURES
+    batch = read_articles(sorted(source.glob("*.jsonl")))
+    seed = batch.articles.select(
+        "article_id", "title", "body", "published_raw", "published_at", "published_date"
+    )
+    corpus = (
+        pl.concat([seed] * (articles // seed.height + 1))
+        .head(articles)
+        .with_columns(pl.int_range(pl.len()).cast(pl.String).alias("article_id"))
+    )
+    return corpus, source
+
+
+def text_megabytes(corpus) -> float:
+    """MB (10^6 bytes) of UTF-8 text in the corpus' titles and bodies."""
+    return (corpus["title"].str.len_bytes().sum() + corpus["body"].str.len_bytes().sum()) / 1e6
 
 
 if __name__ == "__main__":

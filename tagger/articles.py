@@ -548,19 +548,7 @@ class _Chunker:
                 continue
             message = f"id '{article_id}' was already read at {self._where(first)}; kept that one"
             problems.append(Problem(file, line, "id", message, "warning", record))
-        articles = frame.filter(pl.Series(keep, dtype=pl.Boolean)).select(
-            "article_id",
-            pl.col("title").fill_null(""),
-            pl.col("body").fill_null(""),
-            "published_raw",
-            "published_at",
-            "published_date",
-            "publisher",
-            "url",
-            "source_file",
-            "source_line",
-        )
-        return articles, problems
+        return _article_columns(frame.filter(pl.Series(keep, dtype=pl.Boolean))), problems
 
     def _pack(self, file: str, line: int | None, record: int | None) -> int:
         return (self.order[file] << 34) | ((line or record or 0) << 1) | (record is not None)
@@ -932,6 +920,38 @@ def _read_parquet(path: Path, limits: _Limits) -> Iterator[pl.DataFrame | Proble
         yield Problem(file, None, None, "no articles in this file", "warning")
 
 
+def articles_from_frame(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Problem]]:
+    """The articles in a frame of input columns, read as the columns of a Parquet file are
+    (names matched by `FIELD_NAMES`, numbers and times as text): the good ones in
+    `ARTICLE_SCHEMA`, and a `Problem` (file `source`, `record` its 1-based row in `frame`) for
+    each bad one. Ids repeated in the frame are kept: no other batch is known here.
+
+    >>> good, bad = articles_from_frame(pl.DataFrame({"id": ["a", "b"], "body": ["Hi", ""]}), "x")
+    >>> good["article_id"].to_list(), str(bad[0])
+    (['a'], 'x: record 2: body: missing: an article needs a body (or at least a title)')
+    """
+    raw, problems = _parquet_records(frame, source, 0)
+    checked, more = _checked(raw)
+    problems += more
+    problems.sort(key=lambda p: p.record or 0)
+    return _article_columns(checked), problems
+
+
+def _article_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        "article_id",
+        pl.col("title").fill_null(""),
+        pl.col("body").fill_null(""),
+        "published_raw",
+        "published_at",
+        "published_date",
+        "publisher",
+        "url",
+        "source_file",
+        "source_line",
+    )
+
+
 def _parquet_records(
     frame: pl.DataFrame, file: str, start: int
 ) -> tuple[pl.DataFrame, list[Problem]]:
@@ -958,8 +978,15 @@ def _parquet_records(
     return raw, problems
 
 
+def input_columns(names: Iterable[str], field: str) -> list[str]:
+    """The columns of `names` an article field is read from, first preferred (the first
+    non-empty one wins), e.g. `input_columns(["description", "Title"], "body") == ["description"]`.
+    """
+    return sorted((n for n in names if _field_of(n) == field), key=_name_order)
+
+
 def _first_nonempty(field: str, names: set[str]) -> pl.Expr:
-    columns = sorted((n for n in names if _field_of(n) == field), key=_name_order)
+    columns = input_columns(names, field)
     values = [pl.when(pl.col(c) != "").then(pl.col(c)) for c in columns]
     return pl.coalesce(values).alias(field) if values else pl.lit(None, pl.String).alias(field)
 

@@ -50,6 +50,8 @@ universe_app = typer.Typer(no_args_is_help=True, help="Build or refresh the comp
 prices_app = typer.Typer(no_args_is_help=True, help="Fetch or import daily prices.")
 app.add_typer(universe_app, name="universe")
 app.add_typer(prices_app, name="prices")
+spark_app = typer.Typer(no_args_is_help=True, help="Tag a corpus on Apache Spark.")
+app.add_typer(spark_app, name="spark")
 
 MAX_PROBLEMS = 20  # input problems printed before "... and N more"
 
@@ -353,6 +355,54 @@ def _print_tags(records) -> None:
         )
 
 
+# -- spark --------------------------------------------------------------------------------------
+
+
+@command(spark_app, "tag")
+def spark_tag(
+    source: str = typer.Argument(
+        ...,
+        help="Parquet file or folder (or a Delta table with --format delta), any path Spark reads",
+    ),
+    out: str = typer.Option(
+        ..., "--out", help="Folder for the entity rows; the skipped records go to OUT_problems"
+    ),
+    fmt: str = typer.Option("parquet", "--format", help="parquet or delta, for input and output"),
+    master: str = typer.Option("local[*]", help="Spark master URL"),
+    conf: list[str] = typer.Option([], "--conf", help="Spark setting KEY=VALUE, repeatable"),
+    column: list[str] = typer.Option(
+        [], "--column", help="FIELD=COLUMN: read id, title, body or published_at from COLUMN"
+    ),
+):
+    """Tag a corpus on Apache Spark: each partition is tagged on its own, with the same answers as
+    `tagger tag`. The output has one row per entity (the fields of `tagger tag --format jsonl`,
+    mentions nested) and feeds `tagger run ARTICLES --tags OUT`; DuckDB reads it as
+    'OUT/*.parquet'. A bad record is a row in OUT_problems (id, field, reason), not a failure.
+    Needs PySpark (pip install 'market-tagger[spark]') and Java 17+.
+
+    Example:
+        tagger spark tag news.parquet --out tags
+        tagger spark tag news/ --out tags --master local[2] --conf spark.driver.memory=4g
+        tagger spark tag s3a://bucket/news --out s3a://bucket/tags --column title=headline
+        tagger spark tag news_delta --out tags_delta --format delta
+    """
+    from tagger import spark
+
+    settings = _parse_params(conf, "--conf", "spark.driver.memory=4g")
+    columns = _parse_params(column, "--column", "title=headline")
+    session = spark.session(master, settings, delta=fmt == "delta")
+    with output.step("tagging on Spark") as done:
+        summary = spark.tag_table(session, source, out, fmt=fmt, columns=columns)
+        done(f"{summary.entities:,} entity rows, {summary.problems:,} problems")
+    for line in summary.first_problems:
+        messages.error(line)
+    if summary.problems > len(summary.first_problems):
+        messages.warning(f"... and {summary.problems - len(summary.first_problems)} more problems")
+    rows, bad = summary.entities, summary.problems
+    skipped = f"; skipped {bad:,} bad record{'s' * (bad != 1)} (in {spark.problems_path(out)})"
+    output.result(f"wrote {rows:,} entity row{'s' * (rows != 1)} to {out}{skipped * (bad > 0)}")
+
+
 # -- universe -----------------------------------------------------------------------------------
 
 
@@ -640,12 +690,14 @@ def _study_summary(events, studied: int) -> str:
 # -- query --------------------------------------------------------------------------------------
 
 
-def _parse_params(params: list[str]) -> dict[str, str]:
+def _parse_params(
+    params: list[str], option: str = "--param", example: str = "window=-1:1"
+) -> dict[str, str]:
     values = {}
     for item in params:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise TaggerError(f"--param {item!r}: give NAME=VALUE, e.g. --param window=-1:1")
+            raise TaggerError(f"{option} {item!r}: give NAME=VALUE, e.g. {option} {example}")
         values[name] = value
     return values
 
@@ -771,6 +823,9 @@ def run(
     market: str = MarketOption,
     offline: bool = OfflineOption,
     refresh: bool = RefreshOption,
+    tags: Path | None = typer.Option(
+        None, "--tags", help="Tags of these articles from `tagger spark tag`: used, not re-tagged"
+    ),
     db: Path | None = DbOption,
 ):
     """The main job: read and tag the articles, get the prices their companies need (store,
@@ -780,6 +835,7 @@ def run(
     Example:
         tagger run news.jsonl --out reports/
         tagger run news/ --out reports/ --db news.duckdb --windows 0:0,-1:1 --offline
+        tagger run news.parquet --tags tags/ --out reports/   # tags from `tagger spark tag`
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -812,6 +868,7 @@ def run(
                 online=not offline,
                 refresh=refresh,
                 settings=settings,
+                tags=tags,
                 progress=progress,
             )
             left_out = _left_out(con) if summary.studied < summary.events else ""

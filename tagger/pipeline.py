@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from tagger import articles, events, prices, report, resolve, sessions, study
+from tagger import articles, entity_rows, events, prices, report, resolve, sessions, study
 from tagger.universe import Universe
 
 Progress = Callable[[str], None]
@@ -44,20 +44,26 @@ def run(
     refresh: bool = False,
     settings: study.StudySettings | None = None,
     universe: Universe | None = None,
+    tags: str | Path | None = None,
     progress: Progress | None = None,
 ) -> RunSummary:
     """Read, tag and store the articles at `paths`, get the prices their events need, run the
-    event study and write the reports to `out`."""
+    event study and write the reports to `out`. With `tags` (entity rows, as `tagger spark tag`
+    writes them), the articles' tags are read from there instead of tagging them."""
     settings = settings or study.StudySettings()
     step = progress or (lambda _: None)
 
     step("reading articles")
     batch = articles.read_articles(paths)
     frame = batch.articles
+    if tags is not None:  # checked before anything is stored
+        step("reading tags")
+        entities, mentions = entity_rows.read_tags(tags, frame["article_id"])
     articles.store_articles(con, frame)
 
-    step("tagging")
-    entities, mentions = resolve.tag_articles(frame, universe)
+    if tags is None:
+        step("tagging")
+        entities, mentions = resolve.tag_articles(frame, universe)
     resolve.store_tags(con, entities, mentions)
 
     step("finding events")
