@@ -13,6 +13,7 @@ folded text's byte offsets are exactly those).
 import polars as pl
 
 from tagger.markets import venues
+from tagger.matcher import alias_automata
 from tagger.text import fold
 from tagger.universe import LEGAL_SUFFIX, Universe, companies_of_tickers, valid_on
 
@@ -285,23 +286,16 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     Ambiguous, short and all-capitals aliases match with their exact case. Others match
     ignoring case (their lower-case keys in the lower-cased text), but a match must start with a
     capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
+    automata = alias_automata(universe)  # built once per universe (tagger.matcher)
     found = []
-    for exact in (True, False):
-        table = universe.aliases.filter(pl.col("exact") == exact)
-        keys = table.select("key").sort(pl.col("key").str.len_bytes(), descending=True)["key"]
-        patterns = pl.lit(keys).implode()
-        text = pl.col("folded") if exact else pl.col("folded").str.to_lowercase()
-        matched = (
-            fielded.select(
-                "doc",
-                "field",
-                text.str.find_many(patterns, leftmost=True).alias("start"),
-                text.str.extract_many(patterns, leftmost=True).alias("key"),
-            )
-            .explode("start", "key")
-            .drop_nulls("start")
+    for exact, automaton in ((True, automata.exact), (False, automata.folded)):
+        text = fielded["folded"] if exact else fielded["folded"].str.to_lowercase()
+        matched = automaton.find(text)
+        found.append(
+            fielded.select("doc", "field")[matched["row"]]
+            .with_columns(matched["start"], matched["key"])
+            .with_columns(pl.lit(exact).alias("exact"))
         )
-        found.append(matched.with_columns(pl.lit(exact).alias("exact")))
     matches = (
         pl.concat(found)
         .with_columns(
