@@ -9,13 +9,13 @@ leftmost=True)` gives with the keys longest first (the rust `aho-corasick` crate
 Holds no rules: which matches count is decided in `tagger.mentions`.
 """
 
-import threading
-import weakref
 from itertools import chain
 
 import ahocorasick_rs
 import numpy as np
 import polars as pl
+
+from tagger.universe.lookup import Universe, per_universe
 
 _SEPARATOR = "\x00"  # joins texts into one haystack; no key holds it, so no match spans two
 
@@ -58,20 +58,7 @@ class AliasAutomata:
         self.folded = KeyAutomaton(aliases.filter(~pl.col("exact"))["key"].to_list())
 
 
-_built: dict[int, AliasAutomata] = {}
-_lock = threading.Lock()
-
-
-def alias_automata(universe) -> AliasAutomata:
-    """The automata of `universe` (a tagger.universe.Universe), built on first use, dropped with
-    the universe. Safe to call from many threads."""
-    key = id(universe)
-    automata = _built.get(key)
-    if automata is None:
-        with _lock:
-            automata = _built.get(key)
-            if automata is None:
-                automata = AliasAutomata(universe.aliases)
-                _built[key] = automata
-                weakref.finalize(universe, _built.pop, key, None)
-    return automata
+@per_universe
+def alias_automata(universe: Universe) -> AliasAutomata:
+    """The automata of `universe`, built on first use, dropped with the universe."""
+    return AliasAutomata(universe.aliases)

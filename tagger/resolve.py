@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
-from tagger.articles import content_id, parse_published
+from tagger.articles import parse_published
 from tagger.errors import InputError
 from tagger.mentions import find_mentions
 from tagger.store import transaction
@@ -378,29 +378,16 @@ def tag(
     article_id: str | None = None,
     universe: Universe | None = None,
 ) -> dict:
-    """Tag one article; returns its record (see `records`).
+    """Tag one article; returns its record (see `records`). Uses a shared warm
+    `tagger.warm.Tagger` (build one to tag many articles against another universe).
 
     >>> tag("Shares of Tilray (NASDAQ: TLRY) rose.")["entities"][0]["ticker"]
     'TLRY'
     """
-    instant, day = _published(published)
-    frame = pl.DataFrame(
-        {
-            "article_id": [article_id or content_id(title, text)],
-            "title": [title],
-            "body": [text],
-            "published_raw": [published if isinstance(published, str) else None],
-            "published_at": [instant],
-            "published_date": [day],
-        },
-        schema_overrides={
-            "published_raw": pl.String,
-            "published_at": pl.Datetime("us", "UTC"),
-            "published_date": pl.Date,
-        },
-    )
-    entities, mentions = tag_articles(frame, universe)
-    return next(records(frame, entities, mentions))
+    from tagger.warm import Tagger, default_tagger  # tagger.warm builds on this module
+
+    tagger = Tagger(universe) if universe is not None else default_tagger()
+    return tagger.tag(text, title, published, article_id=article_id)
 
 
 def _published(value: str | date | datetime | None) -> tuple[datetime | None, date | None]:
