@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from tagger import articles, events, prices, report, resolve, sessions, study
+from tagger import corpus, events, prices, report, sessions, study
 from tagger.universe import Universe
 
 Progress = Callable[[str], None]
@@ -52,16 +52,12 @@ def run(
     step = progress or (lambda _: None)
 
     step("reading articles")
-    batch = articles.read_articles(paths)
-    frame = batch.articles
-    articles.store_articles(con, frame)
-
-    step("tagging")
-    entities, mentions = resolve.tag_articles(frame, universe)
-    resolve.store_tags(con, entities, mentions)
+    tally = corpus.Tally()  # read, tagged and stored chunk by chunk: memory bounded by a chunk
+    for _ in corpus.tag_chunks(paths, universe, con=con, tally=tally):
+        step(f"tagging: {tally.articles:,} articles, {tally.entities:,} companies named")
 
     step("finding events")
-    ids = frame["article_id"]
+    ids = tally.article_ids()
     found = events.events_from_articles(con, min_relevance).filter(
         pl.col("event_id").str.replace(r":\d+$", "").is_in(ids.implode())
     )
@@ -80,9 +76,9 @@ def run(
     step("writing reports")
     written = report.write_reports(con, out, article_ids=ids.to_list(), min_relevance=min_relevance)
     return RunSummary(
-        articles=frame.height,
-        problems=batch.problems,
-        entities=entities.height,
+        articles=tally.articles,
+        problems=tally.problems,
+        entities=tally.entities,
         events=found.height,
         studied=studied,
         price_gaps=gaps,
