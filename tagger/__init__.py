@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Tagger": "tagger.warm",
     "nested_records": "tagger.resolve",
     "read_articles": "tagger.articles",
     "records": "tagger.resolve",
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from tagger.resolve import store_tags as store_tags
     from tagger.resolve import tag as tag
     from tagger.resolve import tag_articles as tag_articles
+    from tagger.warm import Tagger as Tagger
 
 
 def __getattr__(name: str):

@@ -9,10 +9,9 @@ each command imports the library modules it needs, so `tagger --help` starts fas
 
 import functools
 import inspect
-import logging
 import os
 import sys
-from contextlib import closing, suppress
+from contextlib import closing, nullcontext, suppress
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -210,37 +209,43 @@ def tag(
         tagger tag news.jsonl --output entities.csv
         tagger tag news/ --db tagger.duckdb
     """
-    from tagger import articles, resolve, store
+    from tagger import corpus, resolve, store
 
     fmt = output.format_for(format, output_file)
     known = _load_universe(universe)
-    with output.step("reading articles") as done:
-        batch = articles.read_articles(paths)
-        done(batch.summary())
-    _print_problems(batch.problems)
-    frame = batch.articles
-    if frame.is_empty():
-        raise NothingDone(f"no article to tag: {batch.summary()}")
-    messages.info(batch.summary())
-    if published is not None:
-        frame = _with_published(frame, published)
-    with output.step("tagging") as done:
-        entities, mentions = resolve.tag_articles(frame, known)
-        done(f"{entities.height:,} entities, {mentions.height:,} mentions")
+    tally, shown = corpus.Tally(), 0
+    prepare = functools.partial(_with_published, published=published) if published else None
+
+    def tagged(con, status):  # each chunk's records, as the format wants them
+        nonlocal shown
+        for frame, entities, mentions in corpus.tag_chunks(
+            paths, known, con=con, prepare=prepare, tally=tally
+        ):
+            status(f"tagged {tally.articles:,} articles, {tally.entities:,} entities")
+            records = resolve.nested_records(frame, entities, mentions)
+            if fmt is Format.table:
+                _print_tags(records.head(output.MAX_TABLE_ROWS - shown))
+                shown += min(records.height, output.MAX_TABLE_ROWS - shown)
+            else:
+                yield records if fmt in (Format.json, Format.jsonl) else _entity_rows(records)
+
+    with (
+        closing(store.connect(db)) if db is not None else nullcontext() as con,
+        output.progress("reading articles") as status,
+    ):
+        output.write_frames(tagged(con, status), fmt, output_file)
+    summary = tally.summary()
+    messages.debug(f"reading articles: {summary} ({tally.reading_seconds:.2f} s)")
+    messages.debug(
+        f"tagging: {tally.entities:,} entities, {tally.mentions:,} mentions "
+        f"({tally.tagging_seconds:.2f} s)"
+    )
+    _print_problems(tally.problems)
+    if tally.articles == 0:
+        raise NothingDone(f"no article to tag: {summary}")
+    messages.info(summary)
     if db is not None:
-        with output.step("storing") as done:
-            with closing(store.connect(db)) as con:
-                articles.store_articles(con, frame)
-                resolve.store_tags(con, entities, mentions)
-            done(f"{frame.height:,} articles and {entities.height:,} entities in {db}")
-        messages.info(f"stored {frame.height:,} articles and {entities.height:,} entities in {db}")
-    records = resolve.nested_records(frame, entities, mentions)
-    if fmt is Format.table:
-        _print_tags(records)
-    elif fmt in (Format.json, Format.jsonl):
-        output.write_frame(records, fmt, output_file)
-    else:
-        output.write_frame(_entity_rows(records), fmt, output_file)
+        messages.info(f"stored {tally.articles:,} articles and {tally.entities:,} entities in {db}")
 
 
 def _with_published(frame, published: str):
@@ -837,27 +842,15 @@ def run(
         tagger run news/ --out reports/ --db news.duckdb --windows 0:0,-1:1 --offline
         tagger run news.parquet --tags tags/ --out reports/   # tags from `tagger spark tag`
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from tagger import pipeline, store
 
     settings = _settings(model, returns, estimation, min_estimation_days, windows, market)
-    spinner = output.err.is_terminal and output.showing(logging.INFO)
-    spinner = spinner and not output.showing(logging.DEBUG)
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=output.err,
-        transient=True,
-        disable=not spinner,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
+    with output.progress("starting") as status:
 
         def progress(step: str) -> None:
             messages.debug(step)
-            bar.update(task, description=step)
+            status(step)
 
         with closing(store.connect(db)) as con:
             summary = pipeline.run(

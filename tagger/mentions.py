@@ -13,6 +13,7 @@ folded text's byte offsets are exactly those).
 import polars as pl
 
 from tagger.markets import venues
+from tagger.matcher import alias_automata
 from tagger.text import fold
 from tagger.universe import LEGAL_SUFFIX, Universe, companies_of_tickers, valid_on
 
@@ -285,23 +286,16 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     Ambiguous, short and all-capitals aliases match with their exact case. Others match
     ignoring case (their lower-case keys in the lower-cased text), but a match must start with a
     capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
+    automata = alias_automata(universe)  # built once per universe (tagger.matcher)
     found = []
-    for exact in (True, False):
-        table = universe.aliases.filter(pl.col("exact") == exact)
-        keys = table.select("key").sort(pl.col("key").str.len_bytes(), descending=True)["key"]
-        patterns = pl.lit(keys).implode()
-        text = pl.col("folded") if exact else pl.col("folded").str.to_lowercase()
-        matched = (
-            fielded.select(
-                "doc",
-                "field",
-                text.str.find_many(patterns, leftmost=True).alias("start"),
-                text.str.extract_many(patterns, leftmost=True).alias("key"),
-            )
-            .explode("start", "key")
-            .drop_nulls("start")
+    for exact, automaton in ((True, automata.exact), (False, automata.folded)):
+        text = fielded["folded"] if exact else fielded["folded"].str.to_lowercase()
+        matched = automaton.find(text)
+        found.append(
+            fielded.select("doc", "field")[matched["row"]]
+            .with_columns(matched["start"], matched["key"])
+            .with_columns(pl.lit(exact).alias("exact"))
         )
-        found.append(matched.with_columns(pl.lit(exact).alias("exact")))
     matches = (
         pl.concat(found)
         .with_columns(
@@ -332,15 +326,21 @@ def _named_on_date(matches: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
 
 
+def _cut(column: str, start: pl.Expr | int, length: pl.Expr | int) -> pl.Expr:
+    """`str.slice` of ASCII text (folded text is) in constant time: `str.slice` walks the string
+    from its start, quadratic over the many mentions of one long article."""
+    return pl.col(column).cast(pl.Binary).bin.slice(start, length).cast(pl.String)
+
+
 def _word_boundaries() -> pl.Expr:
-    before = pl.col("folded").str.slice(pl.col("start") - 1, 1)
-    after = pl.col("folded").str.slice(pl.col("end"), 1)
+    before = _cut("folded", pl.col("start") - 1, 1)
+    after = _cut("folded", pl.col("end"), 1)
     return ((pl.col("start") == 0) | ~before.str.contains(r"[\w$@]")) & ~after.str.contains(r"\w")
 
 
 def _styled() -> pl.Expr:
     """A case-insensitive match starts with a capital, or as its alias does (eBay, iPhone)."""
-    first = pl.col("folded").str.slice(pl.col("start"), 1)
+    first = _cut("folded", pl.col("start"), 1)
     alias_first = pl.col("alias").str.slice(0, 1)
     return (
         pl.col("exact")
@@ -502,26 +502,45 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         pl.lit(None, pl.String).alias("marker"),
         pl.lit(None, pl.String).alias("ticker"),
     )
+    ascii_text = pl.col("text").str.len_bytes() == pl.col("text").str.len_chars()
     mentions = pl.concat([aliases, markers, organisations], how="diagonal_relaxed").join(
-        fielded.select("doc", "field", "text", "folded"), on=["doc", "field"]
+        fielded.select("doc", "field", "text", "folded", ascii_text.alias("ascii")),
+        on=["doc", "field"],
     )
     mentions = _with_context(mentions, universe)
     spans, lead = zones(fielded)
-    return (
-        _with_zone(mentions, spans, lead)
-        .with_columns(
-            pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")).alias("text")
+    return _as_written(_with_zone(mentions, spans, lead)).drop("folded", "before", "after", "ascii")
+
+
+def _as_written(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Each mention's text as written: a byte slice of ASCII text; else a Python slice of its
+    field's text (polars' `str.slice` walks the string from its start: quadratic over the many
+    mentions of one long article)."""
+    cut = mentions.select(
+        pl.when(pl.col("ascii")).then(
+            _cut("text", pl.col("start"), pl.col("end") - pl.col("start"))
         )
-        .drop("folded", "before", "after")
-    )
+    ).to_series()
+    wide = mentions.with_row_index("row").filter(~pl.col("ascii"))
+    if not wide.is_empty():
+        texts = {
+            (doc, field): text
+            for doc, field, text in wide.unique(["doc", "field"])
+            .select("doc", "field", "text")
+            .iter_rows()
+        }
+        rows = wide.select("doc", "field", "start", "end").iter_rows()
+        cut = cut.scatter(wide["row"], [texts[d, f][start:end] for d, f, start, end in rows])
+    return mentions.with_columns(cut.alias("text"))
 
 
 def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
-    before = pl.col("folded").str.slice(
+    before = _cut(
+        "folded",
         pl.max_horizontal(pl.col("start") - CONTEXT, 0),
         pl.col("start") - pl.max_horizontal(pl.col("start") - CONTEXT, 0),
     )
-    after = pl.col("folded").str.slice(pl.col("end"), CONTEXT)
+    after = _cut("folded", pl.col("end"), CONTEXT)
     framed = mentions.with_columns(before.alias("before"), after.alias("after")).with_columns(
         pl.col("before").str.to_lowercase().alias("before_lower"),
         pl.col("after").str.to_lowercase().alias("after_lower"),
@@ -573,12 +592,22 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
 
 
 def _with_zone(mentions: pl.DataFrame, spans: pl.DataFrame, lead: pl.DataFrame) -> pl.DataFrame:
+    # boilerplate spans are disjoint lines: the one holding a mention is the last starting at or
+    # before it (an as-of join, linear in mentions)
     in_bp = (
         mentions.filter(pl.col("field") == "body")
         .select("doc", "field", "start")
         .unique()
-        .join(spans, on="doc")
-        .filter(pl.col("start") >= pl.col("bp_start"), pl.col("start") < pl.col("bp_end"))
+        .sort("start")
+        .join_asof(
+            spans.sort("bp_start"),
+            left_on="start",
+            right_on="bp_start",
+            by="doc",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .filter(pl.col("start") < pl.col("bp_end"))
         .select("doc", "field", "start", pl.lit(True).alias("in_boilerplate"))
         .unique()
     )

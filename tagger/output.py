@@ -20,6 +20,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
@@ -104,6 +105,66 @@ def write_frame(frame, fmt: Format | None = None, output: Path | None = None) ->
         messages.info(f"wrote {frame.height:,} rows to {output}")
 
 
+def write_frames(frames: Iterable, fmt: Format, output: Path | None = None) -> int:
+    """Write frames as they come (a corpus tagged chunk by chunk) as one output in `fmt` (not a
+    table), to stdout or, whole or not at all, to `output`: the bytes `write_frame` gives for
+    their concatenation (Parquet: the same rows, a row group per frame). Returns the rows
+    written; with no rows, nothing is written."""
+    rows, parquet, temporary = 0, None, None
+    sink = sys.stdout.buffer
+    try:
+        for frame in frames:
+            if frame.is_empty():
+                continue
+            if sink is sys.stdout.buffer and output is not None:
+                temporary = _temporary_beside(output)
+                sink = open(temporary, "wb")  # noqa: SIM115 (closed in finally)
+            if fmt is Format.parquet:
+                import pyarrow.parquet as pq
+
+                table = frame.to_arrow()
+                parquet = parquet or pq.ParquetWriter(sink, table.schema, compression="zstd")
+                parquet.write_table(table)
+            elif fmt is Format.json:
+                inner = frame.write_json().encode()[1:-1]
+                sink.write((b"[" if rows == 0 else b",") + inner)
+            elif fmt is Format.csv:
+                sink.write(frame.write_csv(include_header=rows == 0).encode())
+            else:
+                sink.write(frame.write_ndjson().encode())
+            sink.flush()
+            rows += frame.height
+        if parquet is not None:
+            parquet.close()
+        elif fmt is Format.json and rows:
+            sink.write(b"]\n")
+            sink.flush()
+        if temporary is not None:
+            sink.close()
+            os.replace(temporary, output)
+            temporary = None
+            messages.info(f"wrote {rows:,} rows to {output}")
+    except OSError as e:
+        raise TaggerError(f"cannot write {output or 'stdout'}: {e.strerror or e}") from None
+    finally:
+        if temporary is not None:
+            sink.close()
+            Path(temporary).unlink(missing_ok=True)
+    return rows
+
+
+def _temporary_beside(path: Path) -> str:
+    folder = path.parent
+    if not folder.is_dir():
+        raise TaggerError(f"cannot write {path}: folder {folder}/ does not exist; create it first")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise TaggerError(f"cannot write {path}: {e.strerror or e}") from None
+    os.close(handle)
+    return temporary
+
+
 def frame_bytes(frame, fmt: Format) -> bytes:
     """`frame` encoded as `fmt` (not a table), values as they are: this output feeds other tools,
     so a CSV cell such as `-1:1` is not quoted for spreadsheets (the reports' CSVs are)."""
@@ -122,15 +183,9 @@ def frame_bytes(frame, fmt: Format) -> bytes:
 
 def write_file(path: Path, data: bytes) -> None:
     """Write `data` to `path` whole or not at all (a temporary file renamed into place)."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise TaggerError(f"cannot write {path}: folder {folder}/ does not exist; create it first")
+    temporary = _temporary_beside(path)
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise TaggerError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
+        with open(temporary, "wb") as file:
             file.write(data)
         os.replace(temporary, path)
     except OSError as e:
@@ -300,6 +355,25 @@ def result(text: str) -> None:
 def showing(level: int) -> bool:
     """Whether messages of `level` are shown (e.g. to skip a progress display when quiet)."""
     return messages.isEnabledFor(level)
+
+
+@contextmanager
+def progress(first: str):
+    """A live status line on stderr (spinner, text, time elapsed), shown only on a terminal and
+    when neither --quiet nor --verbose; yields the function that sets its text."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    shown = err.is_terminal and showing(logging.INFO) and not showing(logging.DEBUG)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not shown,
+    ) as bar:
+        task = bar.add_task(first, total=None)
+        yield lambda text: bar.update(task, description=text)
 
 
 @contextmanager

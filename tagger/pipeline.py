@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from tagger import articles, entity_rows, events, prices, report, resolve, sessions, study
+from tagger import articles, corpus, entity_rows, events, prices, report, resolve, sessions, study
 from tagger.universe import Universe
 
 Progress = Callable[[str], None]
@@ -54,20 +54,23 @@ def run(
     step = progress or (lambda _: None)
 
     step("reading articles")
-    batch = articles.read_articles(paths)
-    frame = batch.articles
-    if tags is not None:  # checked before anything is stored
+    tally = corpus.Tally()
+    if tags is None:  # read, tagged and stored chunk by chunk: memory bounded by a chunk
+        for _ in corpus.tag_chunks(paths, universe, con=con, tally=tally):
+            step(f"tagging: {tally.articles:,} articles, {tally.entities:,} companies named")
+    else:  # the tags are checked against the articles before anything is stored
+        batch = articles.read_articles(paths)
+        frame = batch.articles
         step("reading tags")
         entities, mentions = entity_rows.read_tags(tags, frame["article_id"])
-    articles.store_articles(con, frame)
-
-    if tags is None:
-        step("tagging")
-        entities, mentions = resolve.tag_articles(frame, universe)
-    resolve.store_tags(con, entities, mentions)
+        articles.store_articles(con, frame)
+        resolve.store_tags(con, entities, mentions)
+        tally.ids.append(frame["article_id"])
+        tally.problems.extend(batch.problems)
+        tally.entities = entities.height
 
     step("finding events")
-    ids = frame["article_id"]
+    ids = tally.article_ids()
     found = events.events_from_articles(con, min_relevance).filter(
         pl.col("event_id").str.replace(r":\d+(:us)?$", "").is_in(ids.implode())
     )
@@ -86,9 +89,9 @@ def run(
     step("writing reports")
     written = report.write_reports(con, out, article_ids=ids.to_list(), min_relevance=min_relevance)
     return RunSummary(
-        articles=frame.height,
-        problems=batch.problems,
-        entities=entities.height,
+        articles=tally.articles,
+        problems=tally.problems,
+        entities=tally.entities,
         events=found.height,
         studied=studied,
         price_gaps=gaps,

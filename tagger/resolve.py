@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
-from tagger.articles import content_id, parse_published
+from tagger.articles import parse_published
 from tagger.errors import InputError
 from tagger.mentions import find_mentions
 from tagger.store import transaction
@@ -120,14 +120,22 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     # A parenthesized ticker counts when its company is named right before it ("Apple Inc.
     # (AAPL)"), or when it is at least three letters and not the initials of the words before it.
     parenthesized = found.filter(pl.col("marker") == "parenthesized")
+    # (an as-of join: the company's nearest name ending before the marker, linear in mentions)
     named_before = (
-        found.filter(pl.col("kind") != "marker")
-        .select("doc", "field", "company_id", pl.col("end").alias("name_end"))
-        .join(
-            parenthesized.select("doc", "field", "company_id", "start"),
-            on=["doc", "field", "company_id"],
+        parenthesized.filter(pl.col("company_id").is_not_null())
+        .select("doc", "field", "company_id", "start")
+        .sort("start")
+        .join_asof(
+            found.filter(pl.col("kind") != "marker", pl.col("company_id").is_not_null())
+            .select("doc", "field", "company_id", pl.col("end").alias("name_end"))
+            .sort("name_end"),
+            left_on="start",
+            right_on="name_end",
+            by=["doc", "field", "company_id"],
+            strategy="backward",
+            check_sortedness=False,
         )
-        .filter(pl.col("name_end") <= pl.col("start"), pl.col("start") - pl.col("name_end") <= 12)
+        .filter(pl.col("start") - pl.col("name_end") <= 12)
         .select("doc", "field", "start", pl.lit(True).alias("named_before"))
         .unique()
     )
@@ -183,17 +191,19 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
 
 
 def _overlapping(spans: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
-    """The (doc, field, start, end) of `spans` that overlap any span of `others`."""
+    """The (doc, field, start, end) of `spans` that overlap any span of `others`.
+
+    Linear in mentions (no pairs): positions are made global, (doc, field) groups laid end to
+    end; a span overlaps another iff, of the others starting before it ends, the furthest
+    reaching ends after it starts."""
+    base = (pl.col("doc").cast(pl.Int64) * 2 + (pl.col("field") == "body").cast(pl.Int64)) * 2**32
     other = others.select(
-        "doc", "field", pl.col("start").alias("o_start"), pl.col("end").alias("o_end")
-    )
-    return (
-        spans.select("doc", "field", "start", "end")
-        .join(other, on=["doc", "field"])
-        .filter((pl.col("o_start") < pl.col("end")) & (pl.col("start") < pl.col("o_end")))
-        .select("doc", "field", "start", "end")
-        .unique()
-    )
+        (base + pl.col("start")).alias("o_start"), (base + pl.col("end")).alias("o_end")
+    ).sort("o_start")
+    reach = pl.concat([pl.Series([-1], dtype=pl.Int64), other["o_end"].cum_max()])
+    wanted = spans.select("doc", "field", "start", "end").unique()
+    ends, starts = (wanted.select((base + pl.col(c)).alias(c))[c] for c in ("end", "start"))
+    return wanted.filter(reach.gather(other["o_start"].search_sorted(ends, side="left")) > starts)
 
 
 def _entities(accepted: pl.DataFrame, articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
@@ -378,29 +388,16 @@ def tag(
     article_id: str | None = None,
     universe: Universe | None = None,
 ) -> dict:
-    """Tag one article; returns its record (see `records`).
+    """Tag one article; returns its record (see `records`). Uses a shared warm
+    `tagger.warm.Tagger` (build one to tag many articles against another universe).
 
     >>> tag("Shares of Tilray (NASDAQ: TLRY) rose.")["entities"][0]["ticker"]
     'TLRY'
     """
-    instant, day = _published(published)
-    frame = pl.DataFrame(
-        {
-            "article_id": [article_id or content_id(title, text)],
-            "title": [title],
-            "body": [text],
-            "published_raw": [published if isinstance(published, str) else None],
-            "published_at": [instant],
-            "published_date": [day],
-        },
-        schema_overrides={
-            "published_raw": pl.String,
-            "published_at": pl.Datetime("us", "UTC"),
-            "published_date": pl.Date,
-        },
-    )
-    entities, mentions = tag_articles(frame, universe)
-    return next(records(frame, entities, mentions))
+    from tagger.warm import Tagger, default_tagger  # tagger.warm builds on this module
+
+    tagger = Tagger(universe) if universe is not None else default_tagger()
+    return tagger.tag(text, title, published, article_id=article_id)
 
 
 def _published(value: str | date | datetime | None) -> tuple[datetime | None, date | None]:

@@ -6,9 +6,13 @@ currency, its US line), and, when it had none, whether it listed later or what i
 was. Lookups are joins and sorts over the listings table, never per-row Python.
 """
 
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -54,6 +58,28 @@ def load(directory: Path = UNIVERSE_DIR) -> Universe:
     return Universe(**tables)
 
 
+T = TypeVar("T")
+
+
+def per_universe(build: Callable[[Universe], T]) -> Callable[[Universe], T]:
+    """Memoize `build(universe)` while the universe lives: tables derived from a universe are
+    built once, not on every tagging call. Thread-safe."""
+    built: dict[int, T] = {}
+    lock = threading.Lock()
+
+    @wraps(build)
+    def cached(universe: Universe) -> T:
+        key = id(universe)
+        if key not in built:
+            with lock:
+                if key not in built:
+                    built[key] = build(universe)
+                    weakref.finalize(universe, built.pop, key, None)
+        return built[key]
+
+    return cached
+
+
 def valid_on(day: pl.Expr) -> pl.Expr:
     """True where a row's [valid_from, valid_to) holds `day` (null bounds are open)."""
     return (pl.col("valid_from").is_null() | (pl.col("valid_from") <= day)) & (
@@ -66,6 +92,15 @@ def _us_venues() -> list[str]:
     return [code for code, v in venues().items() if v.is_us]
 
 
+@per_universe
+def _equity_lines(universe: Universe) -> pl.DataFrame:
+    """The listings a company's line can be, with their role order and whether on a US venue."""
+    return universe.listings.filter(pl.col("security_type").is_in(EQUITY_TYPES)).with_columns(
+        pl.col("role").replace_strict(ROLE_ORDER, return_dtype=pl.Int8).alias("order"),
+        pl.col("exchange").is_in(_us_venues()).fill_null(True).alias("us_venue"),
+    )
+
+
 def lines_as_of(universe: Universe, wanted: pl.DataFrame) -> pl.DataFrame:
     """For each distinct (company_id, as_of) in `wanted`, the company's line on that date.
 
@@ -75,14 +110,7 @@ def lines_as_of(universe: Universe, wanted: pl.DataFrame) -> pl.DataFrame:
     last_ticker/last_to (its latest line when all its lines ended before the date).
     """
     keys = wanted.select("company_id", "as_of").unique()
-    lines = (
-        universe.listings.filter(pl.col("security_type").is_in(EQUITY_TYPES))
-        .join(keys, on="company_id")
-        .with_columns(
-            pl.col("role").replace_strict(ROLE_ORDER, return_dtype=pl.Int8).alias("order"),
-            pl.col("exchange").is_in(_us_venues()).fill_null(True).alias("us_venue"),
-        )
-    )
+    lines = _equity_lines(universe).join(keys, on="company_id")
     valid = lines.filter(valid_on(pl.col("as_of")))
     current = (
         valid.filter(pl.col("role") != "OTC")
@@ -191,6 +219,7 @@ def names_as_of(universe: Universe, wanted: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@per_universe
 def listing_records(universe: Universe) -> pl.DataFrame:
     """company_id -> listings: the company's equity lines as a list of {ticker, exchange, mic,
     currency, role, from, to} (from/to ISO dates; `to` exclusive; null when open)."""
