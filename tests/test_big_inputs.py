@@ -49,3 +49,64 @@ def test_a_5_mb_article_tags_in_under_1_gb():
     assert {"AAPL", "MSFT", "NVDA"} <= set(found["tickers"])
     assert found["mentions"] > 200_000
     assert found["texts_as_written"]
+
+
+COMPANIES = [
+    ("Apple Inc.", "NASDAQ", "AAPL"),
+    ("Microsoft Corp.", "NASDAQ", "MSFT"),
+    ("Nvidia Corp.", "NASDAQ", "NVDA"),
+    ("Amazon.com Inc.", "NASDAQ", "AMZN"),
+    ("Intel Corp.", "NASDAQ", "INTC"),
+    ("Netflix Inc.", "NASDAQ", "NFLX"),
+    ("Bank of America Corp.", "NYSE", "BAC"),
+    ("Walmart Inc.", "NYSE", "WMT"),
+    ("Boeing Co.", "NYSE", "BA"),
+    ("Oracle Corp.", "NYSE", "ORCL"),
+]
+
+
+def small_stories(path, count: int) -> None:
+    """`count` two-company stories at spread-out times of 2022-2025, one JSON object a line."""
+    with path.open("w", encoding="utf-8") as file:
+        for i in range(count):
+            name, venue, ticker = COMPANIES[i % len(COMPANIES)]
+            other = COMPANIES[(i * 7 + 3) % len(COMPANIES)][0]
+            day = 1_643_000_000 + (i * 7_919) % 120_000_000  # epoch seconds, 2022-01..2025-11
+            body = (
+                f"{name} ({venue}: {ticker}) shares moved {i % 9}.{i % 7}% on story {i}. "
+                f"Analysts compared it with {other}."
+            )
+            story = {"id": f"s{i}", "title": f"{name} story {i}", "body": body, "published_at": day}
+            file.write(json.dumps(story) + "\n")
+
+
+@pytest.mark.slow
+def test_100k_stories_run_end_to_end_in_bounded_memory(tmp_path):
+    # issue 9.7: tagging streams chunk by chunk and reports are written in chunks of stories, so
+    # `tagger run` on 100k stories stays under the reports' 2 GB budget
+    news, out = tmp_path / "news.jsonl", tmp_path / "reports"
+    small_stories(news, 100_000)
+    args = ["run", str(news), "--db", str(tmp_path / "big.duckdb"), "--out", str(out)]
+    child = subprocess.run(
+        [sys.executable, "-c", MEASURED, *args, "--offline", "--windows", "0:0,-1:1", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    peak_mb = json.loads(child.stdout.splitlines()[-1])["peak_mb"]
+    assert peak_mb < 2048
+    assert "<b>100,000</b> stories" in (out / "index.html").read_text(encoding="utf-8")
+    with (out / "summary.csv").open(encoding="utf-8") as summary:
+        assert sum(1 for _ in summary) > 90_000  # one row per measured event
+
+
+MEASURED = r"""
+import json, resource, sys
+from typer.main import get_command
+from tagger.cli import app
+try:
+    get_command(app).main(sys.argv[1:], prog_name="tagger", standalone_mode=False)
+finally:
+    print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
