@@ -1,7 +1,8 @@
 """Finding company mentions in articles: alias matches, ticker markers, zones and context.
 
 Everything here works on a whole corpus at once with polars expressions (no Python per row):
-- `fields`: one row per (article, field) with the text folded to ASCII for matching;
+- `fields`: one row per (article, field) with the text folded to ASCII for matching, and the
+  headline's case (a title-case or all-capitals headline capitalises ordinary words too);
 - `zones`: where each body's lead ends and which lines are boilerplate (image credits,
   copyright and disclaimer footers, promos, author/editor and generated-by lines);
 - `find_mentions`: every candidate mention with the facts `tagger.resolve` decides on.
@@ -56,6 +57,25 @@ _CUE_AFTER = (
     r"appoints|declares|completes|prices|files|receives|signs|settles|withdraws|partners|"
     r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4])\b)"
 )
+# In a title-case or all-capitals headline every word is capitalised and a noun after a word
+# may be its object ("Oracle to Post Q2 Results"): only these cues after a name count there.
+_STRONG_CUE_AFTER = (
+    r"(?i)^(?:'s?)?(?:\s*\(|,?\s+(?:" + LEGAL_SUFFIX + r"|shares?|stock|CEO|CFO|chief|"
+    r"executives?|investors|shareholders|said|says|announced|announces|unveiled|unveils|"
+    r"launched|launches|agreed|agrees|acquired|acquires|reports|reported|names|appoints|"
+    r"declares|completes|files|receives|signs|settles|withdraws|partners|hires|expands|beats|"
+    r"misses|raises|lowers|to (?:buy|acquire|cut|sell|lay off|invest|raise|report)|"
+    r"(?:closes|opens|shuts|recalls|sues|buys|sells|cuts|plans|wins|lays off|invests|"
+    r"launches|expands) (?:its|their|a|an|\d))\b)"
+)
+# A modal or "to" right before a word in a headline makes it a verb ("Oracle to Post Results",
+# "Chipmaker Will Target Growth").
+_VERB_BEFORE = r"(?i)\b(?:to|will|would|could|may|might|can|should|must)\s+$"
+# "Ford and GM", "GM, Ford": a name coordinated with another company name
+_COORD_AFTER = r"^(\s*(?:,\s*(?:(?:and|&)\s+)?|(?:and|&)\s+))[A-Z]"
+_COORD_BEFORE = r"[\w.)'](\s*(?:,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+))$"
+# A fund's name after its sponsor's ("Invesco S&P 500 Equal Weight ETF", "iShares Core ... ETF")
+_FUND_AFTER = r"^(?:\s+(?:[A-Z0-9][\w&.'/+-]*|&))*?\s+(?:ETFs?|ETNs?|Funds?)\b"
 # Words that, right before a name, say it is a company.
 _CUE_BEFORE = (
     r"(?i)(?:shares of|stake in|rivals?|retailer|giant|maker|company|firm|peers?|competitors?|"
@@ -137,9 +157,11 @@ _TICKER_LIST = (
     r"(?:(?:\s*,\s*(?:(?:and|And|&)\s+)?|\s+(?:and|And|&)\s+)[A-Z]{1,5}(?:[.-][A-Z])?){2,}\b"
 )
 # A capitalised name ending in a legal suffix: an organisation even if the universe lacks it.
+# Connecting words inside a name ("BMW of North America, LLC") keep it one organisation.
 _ORGANISATION = (
-    r"\b(?:[A-Z][A-Za-z0-9&'.-]*,?\s+){1,4}"
-    r"(?:Inc|Corp|Corporation|Ltd|LLC|plc|PLC|GmbH|AG|S\.A|N\.V|Holdings|Co)\b\.?"
+    r"\b[A-Z][A-Za-z0-9&'.-]*,?\s+(?:(?:(?:of|and|&|de)\s+)?[A-Z][A-Za-z0-9&'.-]*,?\s+){0,3}"
+    r"(?:Inc|Corp|Corporation|Ltd|LLC|plc|PLC|GmbH|AG|S\.A|N\.V|Holdings|Co|Bancorp|"
+    r"Bancshares|Bankshares)\b\.?"
 )
 # Capitalised verb forms of the article's ticker cue: "Meta Platforms Inc. META is set to..."
 _BARE_TICKER_AFTER = rf"^(?:'s)?(?:,?\s+(?:{LEGAL_SUFFIX}))?\s+({_TICKER})(?:\W|$)"
@@ -173,13 +195,46 @@ def fields(articles: pl.DataFrame) -> pl.DataFrame:
     ]
     texts = pl.concat(parts).filter(pl.col("text").str.len_chars() > 0)
     ascii_only = pl.col("text").str.len_bytes() == pl.col("text").str.len_chars()
-    return pl.concat(  # folding is needed only where a character is not ASCII
+    folded = pl.concat(  # folding is needed only where a character is not ASCII
         [
             texts.filter(ascii_only).with_columns(pl.col("text").alias("folded")),
             texts.filter(~ascii_only).with_columns(fold(pl.col("text")).alias("folded")),
         ],
         rechunk=True,  # joins gather strings from one buffer set, not one copy per chunk
     )
+    return folded.with_columns(_headline_case().alias("case"))
+
+
+# Title case leaves these (four letters or more) lower case: "Apple Rises With Nvidia" is as
+# title case as "Apple Rises with Nvidia".
+_TITLE_CASE_LOWER = "with|from|into|onto|over|than|that|upon|amid|about|after|under"
+
+
+def _headline_case() -> pl.Expr:
+    """'upper' for an all-capitals headline, 'title' for a title-case one (most words of four
+    letters or more capitalised), else 'sentence' (every body is 'sentence')."""
+    text = pl.col("folded")
+    capitalised = text.str.count_matches(r"\b[A-Z][A-Za-z'-]{3,}")
+    # a lower-case word of four letters or more that title case would capitalise
+    lower = text.str.count_matches(r"\b[a-z][a-z'-]{3,}") > text.str.count_matches(
+        r"\b(?:" + _TITLE_CASE_LOWER + r")\b"
+    )
+    title = pl.col("field") == "title"
+    return (
+        pl.when(title & ~text.str.contains("[a-z]") & (text.str.count_matches("[A-Z]{2,}") >= 2))
+        .then(pl.lit("upper"))
+        .when(title & (capitalised >= 2) & ~lower)
+        .then(pl.lit("title"))
+        .otherwise(pl.lit("sentence"))
+    )
+
+
+def _cased(fielded: pl.DataFrame) -> pl.Expr:
+    """The folded text with an all-capitals headline in title case ("APPLE, MICROSOFT LEAD" ->
+    "Apple, Microsoft Lead"): names are matched and read in it as in a title-case headline.
+    Same length, so offsets hold."""
+    titled = pl.col("folded").str.to_titlecase().str.replace_all(r"'S\b", "'s")
+    return pl.when(pl.col("case") == "upper").then(titled).otherwise(pl.col("folded"))
 
 
 def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -286,13 +341,15 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     ignoring case (their lower-case keys in the lower-cased text), but a match must start with a
     capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
     found = []
-    for exact in (True, False):
+    upper = fielded.filter(pl.col("case") == "upper").with_columns(_cased(fielded).alias("folded"))
+    passes = ((True, fielded), (False, fielded), (True, upper))
+    for exact, texts in passes:
         table = universe.aliases.filter(pl.col("exact") == exact)
         keys = table.select("key").sort(pl.col("key").str.len_bytes(), descending=True)["key"]
         patterns = pl.lit(keys).implode()
         text = pl.col("folded") if exact else pl.col("folded").str.to_lowercase()
         matched = (
-            fielded.select(
+            texts.select(
                 "doc",
                 "field",
                 text.str.find_many(patterns, leftmost=True).alias("start"),
@@ -342,10 +399,13 @@ def _styled() -> pl.Expr:
     """A case-insensitive match starts with a capital, or as its alias does (eBay, iPhone)."""
     first = pl.col("folded").str.slice(pl.col("start"), 1)
     alias_first = pl.col("alias").str.slice(0, 1)
+    # "the Nasdaq" for the alias "The Nasdaq": the article may be lower case
+    article = pl.col("folded").str.slice(pl.col("start"), 5).str.contains(r"^the [A-Z]")
     return (
         pl.col("exact")
         | ~first.str.contains(r"[a-z]")
         | (pl.col("alias").str.contains(r"[A-Z]") & (first == alias_first))
+        | (pl.col("alias").str.contains(r"^The [A-Z]") & article)
     )
 
 
@@ -464,8 +524,11 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     Columns: doc, field, start, end, text (as written), company_id, kind (alias kind,
     'marker', or 'organisation' for a legal-suffix name found by pattern), ambiguous,
     marker (exchange|cashtag|parenthesized|bare|null), ticker (marker's ticker), zone
-    (title|lead|body|boilerplate), and context flags: legal_after, cue, sentence_start,
-    proper_before, source, spelled_out (a marker that is the initials of the words before it).
+    (title|lead|body|boilerplate), case (the field's: upper|title|sentence), and context
+    flags: legal_after, cue, strong_cue (a cue that holds in a title-case headline),
+    verb_before, coord_after/coord_before (the length of an "and"/comma joining the name to the
+    next/previous word), fund_after, sentence_start, proper_before, source, spelled_out (a marker
+    that is the initials of the words before it).
     """
     fielded = fields(articles)
     aliases = alias_matches(fielded, universe).select(
@@ -503,7 +566,8 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         pl.lit(None, pl.String).alias("ticker"),
     )
     mentions = pl.concat([aliases, markers, organisations], how="diagonal_relaxed").join(
-        fielded.select("doc", "field", "text", "folded"), on=["doc", "field"]
+        fielded.select("doc", "field", "text", "case", _cased(fielded).alias("folded")),
+        on=["doc", "field"],
     )
     mentions = _with_context(mentions, universe)
     spans, lead = zones(fielded)
@@ -528,12 +592,17 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
     person = pl.col("before").str.extract(_PERSON_BEFORE)
     before_lower, after_lower = pl.col("before_lower"), pl.col("after_lower")
+    cue_before = before_lower.str.contains(_lowered(_CUE_BEFORE))
     framed = framed.with_columns(
         pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
-        (
-            after_lower.str.contains(_lowered(_CUE_AFTER))
-            | before_lower.str.contains(_lowered(_CUE_BEFORE))
-        ).alias("cue"),
+        (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
+        (after_lower.str.contains(_lowered(_STRONG_CUE_AFTER)) | cue_before).alias("strong_cue"),
+        ((pl.col("field") == "title") & before_lower.str.contains(_lowered(_VERB_BEFORE))).alias(
+            "verb_before"
+        ),
+        pl.col("after").str.extract(_COORD_AFTER).str.len_chars().alias("coord_after"),
+        pl.col("before").str.extract(_COORD_BEFORE).str.len_chars().alias("coord_before"),
+        pl.col("after").str.contains(_FUND_AFTER).alias("fund_after"),
         pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
         (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
             "proper_before"
