@@ -15,9 +15,11 @@ predicted company is labelled. `gone`: recall of labelled companies that have le
 lists (delisted, acquired, taken private), found as the ticker of the story's date.
 
 `lenient precision` forgives the single-label sources, whose items carry only the feed's ticker:
-a predicted company counts as right when it is labelled OR named in the text by the same test
-as "text-supported" (its ticker symbol as a case-sensitive token of title or body, or the first
-word of its listed name, three letters or more, as a whole word ignoring case). Only predicted
+a predicted company counts as right when it is labelled OR named in the text by the test of
+"text-supported", applied to every ticker and name the company had: one of its ticker symbols
+(any listing, without an exchange suffix; BRK.B style) as a case-sensitive token of title or
+body, or the first word (three letters or more, "The" skipped) of its latest or a former name
+as a whole word ignoring case. Only predicted
 companies the text does not name at all count as wrong (ETFs are not scored, as above).
 `recall_main`: recall of the labels the source itself scores as the story's main companies
 (Alpha Vantage `relevance_score` >= 0.5; empty for sources without per-label relevance).
@@ -64,8 +66,8 @@ def read_labelled(news: Path) -> pl.DataFrame:
 
 
 def _named_in_text(symbol: pl.Expr) -> pl.Expr:
-    """The company of `symbol` (with its `first_word` column) is named in title + body: the
-    symbol as a case-sensitive token, or the first word of its name as a whole word."""
+    """`symbol` is a case-sensitive token of title + body, or the `first_word` column a whole
+    word of it ignoring case."""
     text = pl.col("title") + " " + pl.col("body")
     return text.str.contains(
         pl.lit(r"\b") + symbol + pl.lit(r"\b")
@@ -133,12 +135,33 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
     )
     predicted = predicted.unique(["article_id", "company_id"])
     # lenient: a predicted company the text names counts as right (see the module doc)
+    first_word = r"^(?:The\s+)?([A-Za-z][\w&'-]{2,})"
+    any_name = pl.concat(  # every ticker and name (latest or former) the company had
+        [
+            universe.listings.select(
+                "company_id",
+                pl.col("ticker").str.replace(r"\..*$", "").str.replace("-", "."),
+                pl.lit(None, pl.String).alias("first_word"),
+            ),
+            universe.companies.select(
+                "company_id",
+                pl.col("ticker"),
+                pl.col("name").str.extract(first_word).alias("first_word"),
+            ),
+            universe.names.select(
+                "company_id",
+                pl.lit("@@").alias("ticker"),
+                pl.col("name").str.extract(first_word).alias("first_word"),
+            ),
+        ]
+    ).unique()
     named = (
-        predicted.join(names, on="company_id", how="left")
-        .join(universe.companies.select("company_id", "ticker"), on="company_id", how="left")
+        predicted.select("article_id", "company_id")
+        .join(any_name, on="company_id")
         .join(items.select("article_id", "title", "body"), on="article_id")
         .filter(_named_in_text(pl.col("ticker").fill_null("@@")))
         .select("article_id", "company_id")
+        .unique()
     )
     lenient_hits = pl.concat(
         [
