@@ -202,7 +202,14 @@ def fields(articles: pl.DataFrame) -> pl.DataFrame:
         ],
         rechunk=True,  # joins gather strings from one buffer set, not one copy per chunk
     )
-    return folded.with_columns(_headline_case().alias("case"))
+    title = pl.col("field") == "title"
+    return pl.concat(  # only headlines have a case of their own
+        [
+            folded.filter(title).with_columns(_headline_case().alias("case")),
+            folded.filter(~title).with_columns(pl.lit("sentence").alias("case")),
+        ],
+        rechunk=True,
+    )
 
 
 # Title case leaves these (four letters or more) lower case: "Apple Rises With Nvidia" is as
@@ -211,30 +218,33 @@ _TITLE_CASE_LOWER = "with|from|into|onto|over|than|that|upon|amid|about|after|un
 
 
 def _headline_case() -> pl.Expr:
-    """'upper' for an all-capitals headline, 'title' for a title-case one (most words of four
-    letters or more capitalised), else 'sentence' (every body is 'sentence')."""
+    """Of a headline: 'upper' when all capitals, 'title' in title case (no lower-case word of
+    four letters or more but those title case leaves lower), else 'sentence'."""
     text = pl.col("folded")
     capitalised = text.str.count_matches(r"\b[A-Z][A-Za-z'-]{3,}")
     # a lower-case word of four letters or more that title case would capitalise
     lower = text.str.count_matches(r"\b[a-z][a-z'-]{3,}") > text.str.count_matches(
         r"\b(?:" + _TITLE_CASE_LOWER + r")\b"
     )
-    title = pl.col("field") == "title"
     return (
-        pl.when(title & ~text.str.contains("[a-z]") & (text.str.count_matches("[A-Z]{2,}") >= 2))
+        pl.when(~text.str.contains("[a-z]") & (text.str.count_matches("[A-Z]{2,}") >= 2))
         .then(pl.lit("upper"))
-        .when(title & (capitalised >= 2) & ~lower)
+        .when((capitalised >= 2) & ~lower)
         .then(pl.lit("title"))
         .otherwise(pl.lit("sentence"))
     )
 
 
-def _cased(fielded: pl.DataFrame) -> pl.Expr:
-    """The folded text with an all-capitals headline in title case ("APPLE, MICROSOFT LEAD" ->
-    "Apple, Microsoft Lead"): names are matched and read in it as in a title-case headline.
-    Same length, so offsets hold."""
+def _cased(fielded: pl.DataFrame) -> pl.DataFrame:
+    """`fielded` with each all-capitals headline's folded text in title case ("APPLE, MICROSOFT
+    LEAD" -> "Apple, Microsoft Lead"): names are matched and read in it as in a title-case
+    headline. Same length, so offsets hold."""
+    upper = pl.col("case") == "upper"
     titled = pl.col("folded").str.to_titlecase().str.replace_all(r"'S\b", "'s")
-    return pl.when(pl.col("case") == "upper").then(titled).otherwise(pl.col("folded"))
+    return pl.concat(
+        [fielded.filter(~upper), fielded.filter(upper).with_columns(titled.alias("folded"))],
+        rechunk=True,  # as in `fields`: joins gather from one buffer set
+    )
 
 
 def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -341,7 +351,7 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     ignoring case (their lower-case keys in the lower-cased text), but a match must start with a
     capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
     found = []
-    upper = fielded.filter(pl.col("case") == "upper").with_columns(_cased(fielded).alias("folded"))
+    upper = _cased(fielded.filter(pl.col("case") == "upper"))
     passes = ((True, fielded), (False, fielded), (True, upper))
     for exact, texts in passes:
         table = universe.aliases.filter(pl.col("exact") == exact)
@@ -566,7 +576,7 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         pl.lit(None, pl.String).alias("ticker"),
     )
     mentions = pl.concat([aliases, markers, organisations], how="diagonal_relaxed").join(
-        fielded.select("doc", "field", "text", "case", _cased(fielded).alias("folded")),
+        _cased(fielded).select("doc", "field", "text", "case", "folded"),
         on=["doc", "field"],
     )
     mentions = _with_context(mentions, universe)
@@ -593,16 +603,9 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     person = pl.col("before").str.extract(_PERSON_BEFORE)
     before_lower, after_lower = pl.col("before_lower"), pl.col("after_lower")
     cue_before = before_lower.str.contains(_lowered(_CUE_BEFORE))
-    framed = framed.with_columns(
+    framed = _with_corroboration_context(framed, universe, cue_before).with_columns(
         pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
         (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
-        (after_lower.str.contains(_lowered(_STRONG_CUE_AFTER)) | cue_before).alias("strong_cue"),
-        ((pl.col("field") == "title") & before_lower.str.contains(_lowered(_VERB_BEFORE))).alias(
-            "verb_before"
-        ),
-        pl.col("after").str.extract(_COORD_AFTER).str.len_chars().alias("coord_after"),
-        pl.col("before").str.extract(_COORD_BEFORE).str.len_chars().alias("coord_before"),
-        pl.col("after").str.contains(_FUND_AFTER).alias("fund_after"),
         pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
         (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
             "proper_before"
@@ -639,6 +642,40 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         .alias("marker")
     )
     return framed.drop("bare_symbol", "bare_own", "before_lower", "after_lower")
+
+
+def _with_corroboration_context(
+    framed: pl.DataFrame, universe: Universe, cue_before: pl.Expr
+) -> pl.DataFrame:
+    """The context only ambiguous names and financial companies are judged on (strong_cue,
+    verb_before, coord_after, coord_before, fund_after), read for those mentions alone: most
+    mentions are neither, and these patterns are costly over a large corpus."""
+    financial = universe.companies.filter(pl.col("sector").is_in(["Financials", "Finance"])).select(
+        "company_id"
+    )
+    wanted = pl.col("ambiguous").fill_null(False) | pl.col("company_id").is_in(
+        financial["company_id"].implode()
+    ).fill_null(False)
+    framed = framed.with_columns(wanted.alias("_wanted"))
+    after_lower = pl.col("after_lower")
+    judged = framed.filter("_wanted").with_columns(
+        (after_lower.str.contains(_lowered(_STRONG_CUE_AFTER)) | cue_before).alias("strong_cue"),
+        (
+            (pl.col("field") == "title")
+            & pl.col("before_lower").str.contains(_lowered(_VERB_BEFORE))
+        ).alias("verb_before"),
+        pl.col("after").str.extract(_COORD_AFTER).str.len_chars().alias("coord_after"),
+        pl.col("before").str.extract(_COORD_BEFORE).str.len_chars().alias("coord_before"),
+        pl.col("after").str.contains(_FUND_AFTER).alias("fund_after"),
+    )
+    others = framed.filter(~pl.col("_wanted")).with_columns(
+        pl.lit(False).alias("strong_cue"),
+        pl.lit(False).alias("verb_before"),
+        pl.lit(None, pl.UInt32).alias("coord_after"),
+        pl.lit(None, pl.UInt32).alias("coord_before"),
+        pl.lit(False).alias("fund_after"),
+    )
+    return pl.concat([judged, others], how="vertical_relaxed").drop("_wanted")
 
 
 def _with_zone(mentions: pl.DataFrame, spans: pl.DataFrame, lead: pl.DataFrame) -> pl.DataFrame:
