@@ -13,6 +13,16 @@ subsidiary (Instagram -> META). "Text-supported" labels are those whose symbol o
 `top1`: of the items with a scored label and a prediction, the share whose most relevant
 predicted company is labelled. `gone`: recall of labelled companies that have left the 2026
 lists (delisted, acquired, taken private), found as the ticker of the story's date.
+
+`lenient precision` forgives the single-label sources, whose items carry only the feed's ticker:
+a predicted company counts as right when it is labelled OR named in the text by the test of
+"text-supported", applied to every ticker and name the company had: one of its ticker symbols
+(any listing, without an exchange suffix; BRK.B style) as a case-sensitive token of title or
+body, or the first word (three letters or more, "The" skipped) of its latest or a former name
+as a whole word ignoring case. Only predicted
+companies the text does not name at all count as wrong (ETFs are not scored, as above).
+`recall_main`: recall of the labels the source itself scores as the story's main companies
+(Alpha Vantage `relevance_score` >= 0.5; empty for sources without per-label relevance).
 """
 
 import argparse
@@ -44,15 +54,32 @@ def read_labelled(news: Path) -> pl.DataFrame:
                     "body": item.get("body") or "",
                     "published_date": published[:10] or None,
                     "labels": [t.upper().replace(".", "-") for t in item.get("tickers", [])],
+                    "label_relevance": [
+                        (item.get("labels_extra") or {}).get("relevance_score", {}).get(t)
+                        for t in item.get("tickers", [])
+                    ],
                 }
             )
-    return pl.DataFrame(rows).with_columns(pl.col("published_date").str.to_date(strict=False))
+    return pl.DataFrame(
+        rows, schema_overrides={"label_relevance": pl.List(pl.Float64)}
+    ).with_columns(pl.col("published_date").str.to_date(strict=False))
+
+
+def _named_in_text(symbol: pl.Expr) -> pl.Expr:
+    """`symbol` is a case-sensitive token of title + body, or the `first_word` column a whole
+    word of it ignoring case."""
+    text = pl.col("title") + " " + pl.col("body")
+    return text.str.contains(
+        pl.lit(r"\b") + symbol + pl.lit(r"\b")
+    ) | text.str.to_lowercase().str.contains(
+        pl.lit(r"\b") + pl.col("first_word").str.to_lowercase().fill_null("@@") + pl.lit(r"\b")
+    )
 
 
 def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.DataFrame:
     universe = load(universe_dir)
     items = read_labelled(news).filter(pl.col("source").str.contains(source, literal=True))
-    entities, _ = tag_articles(items.drop("labels", "source"), universe)
+    entities, _ = tag_articles(items.drop("labels", "label_relevance", "source"), universe)
 
     def company_of(frame: pl.DataFrame, ticker: str) -> pl.DataFrame:
         dated = frame.rename({ticker: "ticker"}).with_columns(pl.col("as_of").cast(pl.Date))
@@ -68,24 +95,21 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
         .alias("first_word"),
     )
     labels = (
-        items.select("article_id", "source", "title", "body", pl.col("labels").alias("label"))
-        .explode("label")
+        items.select(
+            "article_id",
+            "source",
+            "title",
+            "body",
+            pl.col("labels").alias("label"),
+            pl.col("label_relevance").alias("label_relevance"),
+        )
+        .explode("label", "label_relevance")
         .drop_nulls("label")
         .join(dates, on="article_id")
         .pipe(company_of, "label")
     )
-    text = pl.col("title") + " " + pl.col("body")
     labels = labels.join(names, on="company_id", how="left").with_columns(
-        (
-            text.str.contains(
-                pl.lit(r"\b") + pl.col("label").str.replace(r"^.*:", "") + pl.lit(r"\b")
-            )
-            | text.str.to_lowercase().str.contains(
-                pl.lit(r"\b")
-                + pl.col("first_word").str.to_lowercase().fill_null("@@")
-                + pl.lit(r"\b"),
-            )
-        ).alias("supported")
+        _named_in_text(pl.col("label").str.replace(r"^.*:", "")).alias("supported")
     )
     gold = labels.filter(pl.col("company_id").is_not_null()).unique(["article_id", "company_id"])
 
@@ -110,6 +134,43 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
         gold.select("article_id").unique(), on="article_id"
     )
     predicted = predicted.unique(["article_id", "company_id"])
+    # lenient: a predicted company the text names counts as right (see the module doc)
+    first_word = r"^(?:The\s+)?([A-Za-z][\w&'-]{2,})"
+    any_name = pl.concat(  # every ticker and name (latest or former) the company had
+        [
+            universe.listings.select(
+                "company_id",
+                pl.col("ticker").str.replace(r"\..*$", "").str.replace("-", "."),
+                pl.lit(None, pl.String).alias("first_word"),
+            ),
+            universe.companies.select(
+                "company_id",
+                pl.col("ticker"),
+                pl.col("name").str.extract(first_word).alias("first_word"),
+            ),
+            universe.names.select(
+                "company_id",
+                pl.lit("@@").alias("ticker"),
+                pl.col("name").str.extract(first_word).alias("first_word"),
+            ),
+        ]
+    ).unique()
+    named = (
+        predicted.select("article_id", "company_id")
+        .join(any_name, on="company_id")
+        .join(items.select("article_id", "title", "body"), on="article_id")
+        .filter(_named_in_text(pl.col("ticker").fill_null("@@")))
+        .select("article_id", "company_id")
+        .unique()
+    )
+    lenient_hits = pl.concat(
+        [
+            predicted.join(gold, on=["article_id", "company_id"], how="semi").select(
+                "article_id", "company_id"
+            ),
+            named,
+        ]
+    ).unique()
     company_ticker = universe.companies.select("company_id", pl.col("ticker").alias("primary"))
 
     hits = predicted.join(gold, on=["article_id", "company_id"], how="semi")
@@ -153,6 +214,8 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
                 pl.col("supported").sum().alias("supported"),
                 (pl.col("supported") & pl.col("found")).sum().alias("supported_found"),
                 pl.col("gone").sum().alias("gone_labels"),
+                (pl.col("label_relevance") >= 0.5).sum().alias("main_labels"),
+                ((pl.col("label_relevance") >= 0.5) & pl.col("found")).sum().alias("main_found"),
                 (pl.col("gone") & pl.col("found")).sum().alias("gone_found"),
             ),
             on="source",
@@ -160,6 +223,7 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
         )
         .join(per_source(predicted, pl.len().alias("predicted")), on="source", how="left")
         .join(per_source(hits, pl.len().alias("correct")), on="source", how="left")
+        .join(per_source(lenient_hits, pl.len().alias("named")), on="source", how="left")
         .join(
             per_source(
                 top.join(gold, on=["article_id", "company_id"], how="left")
@@ -178,6 +242,8 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
             (pl.col("supported_found") / pl.col("supported")).alias("recall_supported"),
             (pl.col("top_right") / pl.col("top_items")).alias("top1"),
             (pl.col("gone_found") / pl.col("gone_labels")).alias("gone"),
+            (pl.col("named") / pl.col("predicted")).alias("lenient_precision"),
+            (pl.col("main_found") / pl.col("main_labels")).alias("recall_main"),
         )
         .with_columns(
             (
@@ -190,7 +256,7 @@ def evaluate(news: Path, universe_dir: Path, show: int, source: str = "") -> pl.
         .sort(pl.col("source") == "all sources", "source")
     )
     if show:
-        _show_errors(items, predicted, found_gold, hits, company_ticker, show)
+        _show_errors(items, predicted, found_gold, lenient_hits, company_ticker, show)
     return rows
 
 
@@ -200,7 +266,7 @@ def _show_errors(items, predicted, found_gold, hits, company_ticker, show: int) 
     )
     missed = found_gold.filter(pl.col("supported") & ~pl.col("found"))
     titles = items.select("article_id", "source", "title", "body")
-    print("\n-- predicted but not labelled (possible false positives)")
+    print("\n-- predicted, neither labelled nor named in the text (false positives)")
     for r in wrong.join(titles, on="article_id").head(show).iter_rows(named=True):
         print(f"{r['source'][:8]} {r['primary']:6} {r['name'][:30]:30} | {r['title'][:90]}")
     print("\n-- text-supported labels missed")
@@ -231,11 +297,13 @@ def main() -> None:
                 "predicted",
                 "correct",
                 "precision",
+                "lenient_precision",
                 "recall",
                 "f1",
                 "supported",
                 "recall_supported",
                 "top1",
+                "recall_main",
                 "gone_labels",
                 "gone",
             )

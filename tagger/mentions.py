@@ -1,7 +1,8 @@
 """Finding company mentions in articles: alias matches, ticker markers, zones and context.
 
 Everything here works on a whole corpus at once with polars expressions (no Python per row):
-- `fields`: one row per (article, field) with the text folded to ASCII for matching;
+- `fields`: one row per (article, field) with the text folded to ASCII for matching, and the
+  headline's case (a title-case or all-capitals headline capitalises ordinary words too);
 - `zones`: where each body's lead ends and which lines are boilerplate (image credits,
   copyright and disclaimer footers, promos, author/editor and generated-by lines);
 - `find_mentions`: every candidate mention with the facts `tagger.resolve` decides on.
@@ -57,6 +58,25 @@ _CUE_AFTER = (
     r"appoints|declares|completes|prices|files|receives|signs|settles|withdraws|partners|"
     r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4])\b)"
 )
+# In a title-case or all-capitals headline every word is capitalised and a noun after a word
+# may be its object ("Oracle to Post Q2 Results"): only these cues after a name count there.
+_STRONG_CUE_AFTER = (
+    r"(?i)^(?:'s?)?(?:\s*\(|,?\s+(?:" + LEGAL_SUFFIX + r"|shares?|stock|CEO|CFO|chief|"
+    r"executives?|investors|shareholders|said|says|announced|announces|unveiled|unveils|"
+    r"launched|launches|agreed|agrees|acquired|acquires|reports|reported|names|appoints|"
+    r"declares|completes|files|receives|signs|settles|withdraws|partners|hires|expands|beats|"
+    r"misses|raises|lowers|to (?:buy|acquire|cut|sell|lay off|invest|raise|report)|"
+    r"(?:closes|opens|shuts|recalls|sues|buys|sells|cuts|plans|wins|lays off|invests|"
+    r"launches|expands) (?:its|their|a|an|\d))\b)"
+)
+# A modal or "to" right before a word in a headline makes it a verb ("Oracle to Post Results",
+# "Chipmaker Will Target Growth").
+_VERB_BEFORE = r"(?i)\b(?:to|will|would|could|may|might|can|should|must)\s+$"
+# "Ford and GM", "GM, Ford": a name coordinated with another company name
+_COORD_AFTER = r"^(\s*(?:,\s*(?:(?:and|&)\s+)?|(?:and|&)\s+))[A-Z]"
+_COORD_BEFORE = r"[\w.)'](\s*(?:,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+))$"
+# A fund's name after its sponsor's ("Invesco S&P 500 Equal Weight ETF", "iShares Core ... ETF")
+_FUND_AFTER = r"^(?:\s+(?:[A-Z0-9][\w&.'/+-]*|&))*?\s+(?:ETFs?|ETNs?|Funds?)\b"
 # Words that, right before a name, say it is a company.
 _CUE_BEFORE = (
     r"(?i)(?:shares of|stake in|rivals?|retailer|giant|maker|company|firm|peers?|competitors?|"
@@ -138,9 +158,11 @@ _TICKER_LIST = (
     r"(?:(?:\s*,\s*(?:(?:and|And|&)\s+)?|\s+(?:and|And|&)\s+)[A-Z]{1,5}(?:[.-][A-Z])?){2,}\b"
 )
 # A capitalised name ending in a legal suffix: an organisation even if the universe lacks it.
+# Connecting words inside a name ("BMW of North America, LLC") keep it one organisation.
 _ORGANISATION = (
-    r"\b(?:[A-Z][A-Za-z0-9&'.-]*,?\s+){1,4}"
-    r"(?:Inc|Corp|Corporation|Ltd|LLC|plc|PLC|GmbH|AG|S\.A|N\.V|Holdings|Co)\b\.?"
+    r"\b[A-Z][A-Za-z0-9&'.-]*,?\s+(?:(?:(?:of|and|&|de)\s+)?[A-Z][A-Za-z0-9&'.-]*,?\s+){0,3}"
+    r"(?:Inc|Corp|Corporation|Ltd|LLC|plc|PLC|GmbH|AG|S\.A|N\.V|Holdings|Co|Bancorp|"
+    r"Bancshares|Bankshares)\b\.?"
 )
 # Capitalised verb forms of the article's ticker cue: "Meta Platforms Inc. META is set to..."
 _BARE_TICKER_AFTER = rf"^(?:'s)?(?:,?\s+(?:{LEGAL_SUFFIX}))?\s+({_TICKER})(?:\W|$)"
@@ -174,12 +196,55 @@ def fields(articles: pl.DataFrame) -> pl.DataFrame:
     ]
     texts = pl.concat(parts).filter(pl.col("text").str.len_chars() > 0)
     ascii_only = pl.col("text").str.len_bytes() == pl.col("text").str.len_chars()
-    return pl.concat(  # folding is needed only where a character is not ASCII
+    folded = pl.concat(  # folding is needed only where a character is not ASCII
         [
             texts.filter(ascii_only).with_columns(pl.col("text").alias("folded")),
             texts.filter(~ascii_only).with_columns(fold(pl.col("text")).alias("folded")),
         ],
         rechunk=True,  # joins gather strings from one buffer set, not one copy per chunk
+    )
+    title = pl.col("field") == "title"
+    return pl.concat(  # only headlines have a case of their own
+        [
+            folded.filter(title).with_columns(_headline_case().alias("case")),
+            folded.filter(~title).with_columns(pl.lit("sentence").alias("case")),
+        ],
+        rechunk=True,
+    )
+
+
+# Title case leaves these (four letters or more) lower case: "Apple Rises With Nvidia" is as
+# title case as "Apple Rises with Nvidia".
+_TITLE_CASE_LOWER = "with|from|into|onto|over|than|that|upon|amid|about|after|under"
+
+
+def _headline_case() -> pl.Expr:
+    """Of a headline: 'upper' when all capitals, 'title' in title case (no lower-case word of
+    four letters or more but those title case leaves lower), else 'sentence'."""
+    text = pl.col("folded")
+    capitalised = text.str.count_matches(r"\b[A-Z][A-Za-z'-]{3,}")
+    # a lower-case word of four letters or more that title case would capitalise
+    lower = text.str.count_matches(r"\b[a-z][a-z'-]{3,}") > text.str.count_matches(
+        r"\b(?:" + _TITLE_CASE_LOWER + r")\b"
+    )
+    return (
+        pl.when(~text.str.contains("[a-z]") & (text.str.count_matches("[A-Z]{2,}") >= 2))
+        .then(pl.lit("upper"))
+        .when((capitalised >= 2) & ~lower)
+        .then(pl.lit("title"))
+        .otherwise(pl.lit("sentence"))
+    )
+
+
+def _cased(fielded: pl.DataFrame) -> pl.DataFrame:
+    """`fielded` with each all-capitals headline's folded text in title case ("APPLE, MICROSOFT
+    LEAD" -> "Apple, Microsoft Lead"): names are matched and read in it as in a title-case
+    headline. Same length, so offsets hold."""
+    upper = pl.col("case") == "upper"
+    titled = pl.col("folded").str.to_titlecase().str.replace_all(r"'S\b", "'s")
+    return pl.concat(
+        [fielded.filter(~upper), fielded.filter(upper).with_columns(titled.alias("folded"))],
+        rechunk=True,  # as in `fields`: joins gather from one buffer set
     )
 
 
@@ -288,11 +353,14 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     capital (or as the alias does: eBay) so that "best buy" is not Best Buy."""
     automata = alias_automata(universe)  # built once per universe (tagger.matcher)
     found = []
-    for exact, automaton in ((True, automata.exact), (False, automata.folded)):
-        text = fielded["folded"] if exact else fielded["folded"].str.to_lowercase()
+    upper = _cased(fielded.filter(pl.col("case") == "upper"))
+    passes = ((True, fielded), (False, fielded), (True, upper))
+    for exact, texts in passes:
+        automaton = automata.exact if exact else automata.folded
+        text = texts["folded"] if exact else texts["folded"].str.to_lowercase()
         matched = automaton.find(text)
         found.append(
-            fielded.select("doc", "field")[matched["row"]]
+            texts.select("doc", "field")[matched["row"]]
             .with_columns(matched["start"], matched["key"])
             .with_columns(pl.lit(exact).alias("exact"))
         )
@@ -342,10 +410,13 @@ def _styled() -> pl.Expr:
     """A case-insensitive match starts with a capital, or as its alias does (eBay, iPhone)."""
     first = _cut("folded", pl.col("start"), 1)
     alias_first = pl.col("alias").str.slice(0, 1)
+    # "the Nasdaq" for the alias "The Nasdaq": the article may be lower case
+    article = _cut("folded", pl.col("start"), 5).str.contains(r"^the [A-Z]")
     return (
         pl.col("exact")
         | ~first.str.contains(r"[a-z]")
         | (pl.col("alias").str.contains(r"[A-Z]") & (first == alias_first))
+        | (pl.col("alias").str.contains(r"^The [A-Z]") & article)
     )
 
 
@@ -464,8 +535,11 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     Columns: doc, field, start, end, text (as written), company_id, kind (alias kind,
     'marker', or 'organisation' for a legal-suffix name found by pattern), ambiguous,
     marker (exchange|cashtag|parenthesized|bare|null), ticker (marker's ticker), zone
-    (title|lead|body|boilerplate), and context flags: legal_after, cue, sentence_start,
-    proper_before, source, spelled_out (a marker that is the initials of the words before it).
+    (title|lead|body|boilerplate), case (the field's: upper|title|sentence), and context
+    flags: legal_after, cue, strong_cue (a cue that holds in a title-case headline),
+    verb_before, coord_after/coord_before (the length of an "and"/comma joining the name to the
+    next/previous word), fund_after, sentence_start, proper_before, source, spelled_out (a marker
+    that is the initials of the words before it).
     """
     fielded = fields(articles)
     aliases = alias_matches(fielded, universe).select(
@@ -504,7 +578,7 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
     ascii_text = pl.col("text").str.len_bytes() == pl.col("text").str.len_chars()
     mentions = pl.concat([aliases, markers, organisations], how="diagonal_relaxed").join(
-        fielded.select("doc", "field", "text", "folded", ascii_text.alias("ascii")),
+        _cased(fielded).select("doc", "field", "text", "case", "folded", ascii_text.alias("ascii")),
         on=["doc", "field"],
     )
     mentions = _with_context(mentions, universe)
@@ -547,12 +621,10 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
     person = pl.col("before").str.extract(_PERSON_BEFORE)
     before_lower, after_lower = pl.col("before_lower"), pl.col("after_lower")
-    framed = framed.with_columns(
+    cue_before = before_lower.str.contains(_lowered(_CUE_BEFORE))
+    framed = _with_corroboration_context(framed, universe, cue_before).with_columns(
         pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
-        (
-            after_lower.str.contains(_lowered(_CUE_AFTER))
-            | before_lower.str.contains(_lowered(_CUE_BEFORE))
-        ).alias("cue"),
+        (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
         pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
         (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
             "proper_before"
@@ -589,6 +661,40 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         .alias("marker")
     )
     return framed.drop("bare_symbol", "bare_own", "before_lower", "after_lower")
+
+
+def _with_corroboration_context(
+    framed: pl.DataFrame, universe: Universe, cue_before: pl.Expr
+) -> pl.DataFrame:
+    """The context only ambiguous names and financial companies are judged on (strong_cue,
+    verb_before, coord_after, coord_before, fund_after), read for those mentions alone: most
+    mentions are neither, and these patterns are costly over a large corpus."""
+    financial = universe.companies.filter(pl.col("sector").is_in(["Financials", "Finance"])).select(
+        "company_id"
+    )
+    wanted = pl.col("ambiguous").fill_null(False) | pl.col("company_id").is_in(
+        financial["company_id"].implode()
+    ).fill_null(False)
+    framed = framed.with_columns(wanted.alias("_wanted"))
+    after_lower = pl.col("after_lower")
+    judged = framed.filter("_wanted").with_columns(
+        (after_lower.str.contains(_lowered(_STRONG_CUE_AFTER)) | cue_before).alias("strong_cue"),
+        (
+            (pl.col("field") == "title")
+            & pl.col("before_lower").str.contains(_lowered(_VERB_BEFORE))
+        ).alias("verb_before"),
+        pl.col("after").str.extract(_COORD_AFTER).str.len_chars().alias("coord_after"),
+        pl.col("before").str.extract(_COORD_BEFORE).str.len_chars().alias("coord_before"),
+        pl.col("after").str.contains(_FUND_AFTER).alias("fund_after"),
+    )
+    others = framed.filter(~pl.col("_wanted")).with_columns(
+        pl.lit(False).alias("strong_cue"),
+        pl.lit(False).alias("verb_before"),
+        pl.lit(None, pl.UInt32).alias("coord_after"),
+        pl.lit(None, pl.UInt32).alias("coord_before"),
+        pl.lit(False).alias("fund_after"),
+    )
+    return pl.concat([judged, others], how="vertical_relaxed").drop("_wanted")
 
 
 def _with_zone(mentions: pl.DataFrame, spans: pl.DataFrame, lead: pl.DataFrame) -> pl.DataFrame:

@@ -147,14 +147,18 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         (pl.col("kind") != "marker") | (pl.col("marker") != "parenthesized") | parenthesized_ok
     )
     found = found.filter(markers_ok).drop("named_before")
-    # A name inside a ticker marker is not a mention: the NASDAQ of "(NASDAQ: AAPL)".
-    found = found.join(
-        _overlapping(
-            found.filter(pl.col("kind") != "marker"), found.filter(pl.col("kind") == "marker")
-        ),
-        on=["doc", "field", "start", "end"],
-        how="anti",
+    # A name inside a ticker marker is not a mention: the NASDAQ of "(NASDAQ: AAPL)", the IBM
+    # of a list "IBM, ORCL, ADBE" (the marker itself stays).
+    marker_rows = found.filter(pl.col("kind") == "marker")
+    names = found.filter(pl.col("kind") != "marker")
+    names = names.join(
+        _overlapping(names, marker_rows), on=["doc", "field", "start", "end"], how="anti"
     )
+    found = pl.concat([names, marker_rows])
+
+    # A sponsor's name inside a fund's name is the fund, not the sponsor ("Invesco S&P 500
+    # Equal Weight ETF" is not Invesco Ltd.).
+    found = found.filter(~(pl.col("fund_after") & pl.col("financial").fill_null(False)))
 
     # An ambiguous name (an ordinary word: Target, Gap, Block) needs corroboration.
     strong = pl.col("marker").is_not_null() | (
@@ -163,19 +167,34 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         & ~pl.col("ambiguous")
     )
     corroborated = strong.any().over("doc", "company_id")
-    # A household name is the company wherever it stands capitalised; a well-known one when
-    # capitalised mid-sentence; any other needs a cue ("Gap shares", "Target said").
-    mid_sentence = (pl.col("field") == "body") & ~pl.col("sentence_start")
-    by_prominence = (pl.col("prominence") == 2) | ((pl.col("prominence") == 1) & mid_sentence)
-    accept_ambiguous = (
-        pl.col("legal_after")
-        | corroborated
-        | (
-            (pl.col("cue") | by_prominence)
-            & ~(pl.col("proper_before") & (pl.col("field") == "body"))
-        )
+    # In a title-case or all-capitals headline a capital says nothing: the name needs a legal
+    # suffix, a marker, a company cue that holds there ("Ford Shares Fall", "Dow to Cut Jobs"),
+    # or the company confirmed elsewhere in the story. Elsewhere a capital is a clue: a household
+    # name is the company wherever it stands capitalised; a well-known one when capitalised
+    # mid-sentence; any other needs a cue ("Gap shares", "Target said"). A capitalised word
+    # just before it makes it part of a longer name ("Harrison Ford"), also before a legal
+    # suffix ("BMW of North America, LLC" is not "America, LLC").
+    # A name an index or an exchange starts with ("Nasdaq", "Dow", "S&P") is the company only
+    # with a cue that holds anywhere ("Nasdaq Inc said", "Dow shares"; not "Nasdaq stocks").
+    index_name = pl.col("text").is_in(_index_words(universe).implode())
+    loose_case = pl.col("case").is_in(["title", "upper"]) | index_name
+    mid_sentence = ~pl.col("sentence_start") & ~loose_case
+    household = (pl.col("prominence") == 2) & ~pl.col("verb_before") & ~index_name
+    by_prominence = household | (
+        (pl.col("prominence") == 1) & mid_sentence & ~pl.col("verb_before")
     )
-    found = found.filter(~pl.col("ambiguous") | accept_ambiguous)
+    cue = pl.when(loose_case).then(pl.col("strong_cue")).otherwise(pl.col("cue"))
+    longer_name = pl.col("proper_before") & ~loose_case
+    by_context = (cue & ~pl.col("verb_before")) | by_prominence
+    accept_ambiguous = (
+        (pl.col("legal_after") & ~longer_name) | corroborated | (by_context & ~longer_name)
+    )
+    found = found.with_columns(accept_ambiguous.alias("accepted"))
+    found = (
+        found.join(_coordinated(found), on=["doc", "field", "start", "end"], how="left")
+        .filter(~pl.col("ambiguous") | pl.col("accepted") | pl.col("coordinated").fill_null(False))
+        .drop("accepted", "coordinated")
+    )
 
     # An organisation found by its legal suffix counts only where no known name stands.
     known = pl.concat(
@@ -187,6 +206,55 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
     return pl.concat(
         [found.filter(pl.col("kind") != "organisation"), organisations], how="vertical_relaxed"
+    )
+
+
+def _index_words(universe: Universe) -> pl.Series:
+    """The first words of index and exchange names ("Nasdaq" of "Nasdaq Composite", "Dow" of
+    "Dow Jones Industrial Average"), as written and in capitals."""
+    markets = universe.companies.filter(
+        pl.col("kind") == "not_company",
+        pl.col("reason").str.contains(r"\((?:index|exchange_venue)\)"),
+    ).select("company_id")
+    first = (
+        universe.aliases.join(markets, on="company_id")
+        .select(pl.col("alias").str.replace(r"^(?i:the)\s+", "").str.extract(r"^([\w&-]+)"))
+        .to_series()
+        .drop_nulls()
+    )
+    return pl.concat([first, first.str.to_uppercase()]).unique()
+
+
+def _coordinated(found: pl.DataFrame) -> pl.DataFrame:
+    """(doc, field, start, end) of the mentions joined by "and" or a comma to a company name
+    accepted next to them ("GM and Delta", "Apple, Gap"), outside title-case headlines (where
+    every word is capitalised, so "Apple, Nasdaq Rise" proves nothing)."""
+    key = ["doc", "field", "start", "end"]
+    accepted = found.filter(
+        pl.col("company_id").is_not_null(),
+        pl.col("kind") != "marker",
+        ~pl.col("ambiguous") | pl.col("accepted"),
+    )
+    spans = found.filter(pl.col("case") == "sentence", ~pl.col("accepted")).select(
+        *key,
+        (pl.col("end") + pl.col("coord_after")).alias("next_start"),
+        (pl.col("start") - pl.col("coord_before")).alias("previous_end"),
+    )
+    return (
+        pl.concat(
+            [
+                spans.join(
+                    accepted.select("doc", "field", pl.col("start").alias("next_start")),
+                    on=["doc", "field", "next_start"],
+                ).select(key),
+                spans.join(
+                    accepted.select("doc", "field", pl.col("end").alias("previous_end")),
+                    on=["doc", "field", "previous_end"],
+                ).select(key),
+            ]
+        )
+        .unique()
+        .with_columns(pl.lit(True).alias("coordinated"))
     )
 
 
