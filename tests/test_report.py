@@ -44,8 +44,9 @@ HOSTILE = [
     },
     {
         "id": "index.html",
-        "title": "SPDR S&P 500 ETF Trust (NYSEARCA: SPY) rises as stocks rally",
-        "body": "The State Street SPDR S&P 500 ETF Trust (NYSEARCA: SPY) rose 1% on Friday.",
+        "title": "SPDR S&P 500 ETF Trust (NYSEARCA: SPY) and State Street Corp. rise in rally",
+        "body": "The SPDR S&P 500 ETF Trust (NYSEARCA: SPY) rose 1% on Friday; its sponsor "
+        "State Street Corp. (NYSE: STT) gained 2%.",
         "published_at": "2024-05-10",
     },
 ]
