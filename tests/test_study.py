@@ -852,11 +852,11 @@ def test_events_from_articles_carry_their_article_and_entity(tmp_path):
 
 def test_csvs_are_safe_to_open_in_a_spreadsheet(con, tmp_path):
     events = events_frame(EVENTS[:3]).with_columns(
-        pl.Series("company", ['=HYPERLINK("http://x")', "+1", "Apple"])
+        pl.Series("company", ['=HYPERLINK("http://x")', "+SUM(1)", "Apple"])
     )
     res = study.run_study(con, events)
     text = res.write_csvs(tmp_path)[0].read_text()
-    assert "'=HYPERLINK" in text and ",'+1," in text
+    assert "'=HYPERLINK" in text and ",'+SUM(1)," in text
     assert pl.read_csv(tmp_path / "events.csv")["car_0_1"].dtype == pl.Float64
 
 
