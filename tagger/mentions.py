@@ -48,6 +48,12 @@ _BOILERPLATE_ANYWHERE = (
 )
 _SHORT_LINE = 400
 
+# "Twitter's board", "Twitter board accepts": the people of a company, not an ordinary word
+_BOARD = (
+    r"'s?\s+(?:board|chairman|chairwoman|directors|spokesperson|spokesman|spokeswoman)\b|"
+    r"\s+board\s+(?:accepts|accepted|approves|approved|rejects|rejected|backs|backed|votes|"
+    r"voted|agrees|agreed|names|named|says|said)\b"
+)
 # Words that, right after a name, say it is acting as a company (not price moves: gold and
 # oil rise and fall too).
 _CUE_AFTER = (
@@ -56,7 +62,7 @@ _CUE_AFTER = (
     r"said|says|announced|announces|unveiled|unveils|launched|launches|posted|agreed|"
     r"acquired|acquires|stake|guidance|downgrade|upgrade|price target|PT|reports|names|"
     r"appoints|declares|completes|prices|files|receives|signs|settles|withdraws|partners|"
-    r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4])\b)"
+    r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4])\b|" + _BOARD + ")"
 )
 # In a title-case or all-capitals headline every word is capitalised and a noun after a word
 # may be its object ("Oracle to Post Q2 Results"): only these cues after a name count there.
@@ -67,7 +73,7 @@ _STRONG_CUE_AFTER = (
     r"declares|completes|files|receives|signs|settles|withdraws|partners|hires|expands|beats|"
     r"misses|raises|lowers|to (?:buy|acquire|cut|sell|lay off|invest|raise|report)|"
     r"(?:closes|opens|shuts|recalls|sues|buys|sells|cuts|plans|wins|lays off|invests|"
-    r"launches|expands) (?:its|their|a|an|\d))\b)"
+    r"launches|expands) (?:its|their|a|an|\d))\b|" + _BOARD + ")"
 )
 # A modal or "to" right before a word in a headline makes it a verb ("Oracle to Post Results",
 # "Chipmaker Will Target Growth").

@@ -173,3 +173,27 @@ def test_the_output_contract_carries_the_listing_history():
     assert set(entity) >= {"entity_id", "us_ticker", "as_of", "listings", "currency"}
     line = entity["listings"][0]
     assert set(line) == {"ticker", "exchange", "mic", "currency", "role", "from", "to"}
+
+
+@pytest.mark.parametrize(
+    "title, body",
+    [
+        ("Twitter board accepts Musk offer", "The company said the deal values it at $44 billion."),
+        ("Musk deal: what comes next", "Twitter's board accepted the offer on Monday."),
+        ("Musk deal: what comes next", "A Twitter spokesperson declined to comment."),
+    ],
+)
+def test_a_company_s_board_or_spokesperson_makes_an_ordinary_word_a_company(title, body):
+    found = tag(body, title=title, published="2022-04-25")["entities"]
+    assert [(e["ticker"], e["status"]) for e in found] == [("TWTR", "listed")]
+
+
+@pytest.mark.parametrize(
+    "title, body",
+    [
+        ("Get On Board With These Stocks", "Three picks for the year."),
+        ("Cruise lines", "On board the ship, passengers waited for news."),
+    ],
+)
+def test_on_board_is_not_a_company(title, body):
+    assert tag(body, title=title, published="2024-04-25")["entities"] == []
