@@ -72,7 +72,7 @@ def run(
     step("finding events")
     ids = tally.article_ids()
     found = events.events_from_articles(con, min_relevance).filter(
-        pl.col("event_id").str.replace(r":\d+(:us)?$", "").is_in(ids.implode())
+        pl.col("article_id").is_in(ids.implode())
     )
 
     gaps: tuple = ()

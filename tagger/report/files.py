@@ -70,18 +70,10 @@ class ReportFolder:
         try:
             if _holds(path, data):
                 return path
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            try:
-                with _new_file(temporary) as piece:
-                    piece.write(data)
-                os.replace(temporary, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    temporary.unlink(missing_ok=True)
-                raise
         except OSError as e:
             raise TaggerError(_cannot_write(path, e, self.out)) from None
-        self.changed += 1
+        with self._replacing(path) as piece:
+            piece.write(data)
         return path
 
     @contextlib.contextmanager
@@ -94,6 +86,13 @@ class ReportFolder:
             with open(os.devnull, "wb") as nowhere:
                 yield nowhere
             return
+        with self._replacing(path) as piece:
+            yield piece
+
+    @contextlib.contextmanager
+    def _replacing(self, path: Path) -> Iterator:
+        """A temporary file beside `path` that replaces it on leaving the block, unless it
+        holds the same bytes; removed on any failure."""
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             try:

@@ -514,19 +514,7 @@ def _add_history(
 
     # ended spells of today's companies: past listings
     ended = spell_rows.filter(pl.col("valid_to").is_not_null())
-    past = ended.join(owner, on="group").select(
-        "company_id",
-        "ticker",
-        "exchange",
-        pl.when(pl.col("security_type").is_in(["common", "ETF"]))
-        .then(pl.lit("primary"))
-        .otherwise(pl.lit("secondary"))
-        .alias("role"),
-        "security_type",
-        "valid_from",
-        "valid_to",
-        pl.lit(1, pl.Int32).alias("rank"),
-    )
+    past = ended.join(owner, on="group").select(*_spell_listing_columns(1))
 
     # groups that are no company of today: companies of their own
     gone = spell_rows.join(owner, on="group", how="anti").filter(
@@ -588,17 +576,7 @@ def _add_history(
         .drop("bankrupt_trade", "last_trade")
     )
     gone_listings = gone.join(new.select("group", "company_id"), on="group").select(
-        "company_id",
-        "ticker",
-        "exchange",
-        pl.when(pl.col("security_type").is_in(["common", "ETF"]))
-        .then(pl.lit("primary"))
-        .otherwise(pl.lit("secondary"))
-        .alias("role"),
-        "security_type",
-        "valid_from",
-        "valid_to",
-        pl.lit(0, pl.Int32).alias("rank"),
+        *_spell_listing_columns(0)
     )
     group_company = pl.concat([owner, new.select("group", "company_id")])
 
@@ -1284,3 +1262,20 @@ def _finish_companies(companies: pl.DataFrame, listings: pl.DataFrame) -> pl.Dat
         .cast(COMPANY_SCHEMA)
         .sort("company_id")
     )
+
+
+def _spell_listing_columns(rank: int) -> list:
+    """The listings columns of US listing spells: a common share or ETF line is primary."""
+    return [
+        "company_id",
+        "ticker",
+        "exchange",
+        pl.when(pl.col("security_type").is_in(["common", "ETF"]))
+        .then(pl.lit("primary"))
+        .otherwise(pl.lit("secondary"))
+        .alias("role"),
+        "security_type",
+        "valid_from",
+        "valid_to",
+        pl.lit(rank, pl.Int32).alias("rank"),
+    ]
