@@ -16,7 +16,14 @@ import polars as pl
 from tagger.markets import venues
 from tagger.matcher import alias_automata
 from tagger.text import fold
-from tagger.universe import LEGAL_SUFFIX, Universe, companies_of_tickers, valid_on
+from tagger.universe import (
+    LEGAL_SUFFIX,
+    Universe,
+    companies_of_tickers,
+    listings_of_tickers,
+    restrict,
+    valid_on,
+)
 
 CONTEXT = 48  # characters of context kept on each side of a mention
 
@@ -365,11 +372,7 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         automaton = automata.exact if exact else automata.folded
         text = texts["folded"] if exact else texts["folded"].str.to_lowercase()
         matched = automaton.find(text)
-        found.append(
-            texts.select("doc", "field")[matched["row"]]
-            .with_columns(matched["start"], matched["key"])
-            .with_columns(pl.lit(exact).alias("exact"))
-        )
+        found.append(texts.select("doc", "field")[matched["row"]].hstack(matched.drop("row")))
     matches = (
         pl.concat(found)
         .with_columns(
@@ -378,25 +381,20 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         )
         .join(fielded.select("doc", "field", "folded", "as_of"), on=["doc", "field"])
     )
-    named = _named_on_date(matches, universe)
+    named = _named_on_date(matches)
     return _leftmost_longest(named.filter(_word_boundaries(), _styled()))
 
 
-def _named_on_date(matches: pl.DataFrame, universe: Universe) -> pl.DataFrame:
-    """Each match's company: of the companies its alias may name, the first (by rank) whose
-    name was in use on the article's date, else the first."""
-    candidates = universe.aliases.select(
-        "key", "exact", "alias", "company_id", "kind", "ambiguous", "note", "rank",
-        "valid_from", "valid_to",
-    )  # fmt: skip
+def _named_on_date(matches: pl.DataFrame) -> pl.DataFrame:
+    """Each match's company: of the companies its alias may name (a row each), the first (by
+    rank) whose name was in use on the article's date, else the first."""
     return (
-        matches.join(candidates, on=["key", "exact"])
-        .with_columns(
+        matches.with_columns(
             (valid_on(pl.col("as_of")) | pl.col("as_of").is_null()).not_().alias("out_of_date")
         )
         .sort("doc", "field", "start", "exact", "out_of_date", "rank")
         .unique(["doc", "field", "start", "exact"], keep="first", maintain_order=True)
-        .drop("rank", "valid_from", "valid_to", "out_of_date")
+        .drop("rank", "valid_from", "valid_to", "out_of_date", "source")
     )
 
 
@@ -456,9 +454,11 @@ def _list_markers(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         (pl.col("end") + pl.col("offset")).alias("end"),
         pl.col("match").alias("symbol"),
     )
-    known = universe.listings.select(
-        pl.col("ticker").alias("symbol"), pl.lit(True).alias("known")
-    ).unique("symbol")
+    known = (
+        listings_of_tickers(universe, tokens["symbol"])
+        .select(pl.col("ticker").alias("symbol"), pl.lit(True).alias("known"))
+        .unique("symbol")
+    )
     tokens = tokens.join(known, on="symbol", how="left").with_columns(
         (pl.col("known").fill_null(False) & ~pl.col("symbol").is_in(NOT_TICKERS)).alias("known")
     )
@@ -587,7 +587,7 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         _cased(fielded).select("doc", "field", "text", "case", "folded", ascii_text.alias("ascii")),
         on=["doc", "field"],
     )
-    mentions = _with_context(mentions, universe)
+    mentions = _with_context(mentions, restrict(universe, mentions["company_id"]))
     spans, lead = zones(fielded)
     return _as_written(_with_zone(mentions, spans, lead)).drop("folded", "before", "after", "ascii")
 
@@ -614,7 +614,8 @@ def _as_written(mentions: pl.DataFrame) -> pl.DataFrame:
     return mentions.with_columns(cut.alias("text"))
 
 
-def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
+    """The facts read around each mention; `named` holds (at least) the mentions' companies."""
     before = _cut(
         "folded",
         pl.max_horizontal(pl.col("start") - CONTEXT, 0),
@@ -628,7 +629,7 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     person = pl.col("before").str.extract(_PERSON_BEFORE)
     before_lower, after_lower = pl.col("before_lower"), pl.col("after_lower")
     cue_before = before_lower.str.contains(_lowered(_CUE_BEFORE))
-    framed = _with_corroboration_context(framed, universe, cue_before).with_columns(
+    framed = _with_corroboration_context(framed, named, cue_before).with_columns(
         pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
         (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
         pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
@@ -657,7 +658,7 @@ def _with_context(mentions: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         .alias("spelled_out"),
     )
     # Benzinga style "Cardinal Health's CAH short interest": the company's own ticker right after
-    own = universe.listings.select(
+    own = named.listings.select(
         pl.col("ticker").alias("bare_symbol"), "company_id", pl.lit(True).alias("bare_own")
     ).unique(["bare_symbol", "company_id"])
     framed = framed.join(own, on=["bare_symbol", "company_id"], how="left").with_columns(

@@ -25,7 +25,15 @@ from tagger.articles import parse_published
 from tagger.errors import InputError
 from tagger.mentions import find_mentions
 from tagger.store import transaction
-from tagger.universe import Universe, lines_as_of, listing_records, load, names_as_of
+from tagger.universe import (
+    Universe,
+    lines_as_of,
+    listing_records,
+    load,
+    names_as_of,
+    restrict,
+)
+from tagger.universe.lookup import per_universe
 
 WEIGHTS = {"title": 30, "lead": 25, "first": 15, "marker": 10, "share": 10, "count": 10}
 SUBJECT_MIN = 50  # relevance from which a company is the story's subject
@@ -70,8 +78,11 @@ def tag_articles(
     today = today or date.today()
     articles = _with_as_of(articles, today)
     found = find_mentions(articles.select("title", "body", "as_of"), universe)
-    accepted = _accept(found, universe).with_columns(_entity_key().alias("entity_key"))
-    entities = _entities(accepted, articles, universe)
+    named = restrict(universe, found["company_id"])  # the lookups below touch these alone
+    accepted = _accept(found, named, _index_words(universe)).with_columns(
+        _entity_key().alias("entity_key")
+    )
+    entities = _entities(accepted, articles, named)
     return _number(entities, accepted)
 
 
@@ -101,9 +112,10 @@ def _with_as_of(articles: pl.DataFrame, today: date) -> pl.DataFrame:
     )
 
 
-def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
-    """Keep the mentions that are companies (or unresolved organisations and tickers)."""
-    info = universe.companies.select(
+def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.DataFrame:
+    """Keep the mentions that are companies (or unresolved organisations and tickers);
+    `named` holds their companies, `index_words` those of `_index_words`."""
+    info = named.companies.select(
         "company_id",
         pl.col("kind").alias("company_kind"),
         pl.col("prominence").fill_null(0),
@@ -176,7 +188,7 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     # suffix ("BMW of North America, LLC" is not "America, LLC").
     # A name an index or an exchange starts with ("Nasdaq", "Dow", "S&P") is the company only
     # with a cue that holds anywhere ("Nasdaq Inc said", "Dow shares"; not "Nasdaq stocks").
-    index_name = pl.col("text").is_in(_index_words(universe).implode())
+    index_name = pl.col("text").is_in(index_words.implode())
     loose_case = pl.col("case").is_in(["title", "upper"]) | index_name
     mid_sentence = ~pl.col("sentence_start") & ~loose_case
     household = (pl.col("prominence") == 2) & ~pl.col("verb_before") & ~index_name
@@ -209,6 +221,7 @@ def _accept(found: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
 
 
+@per_universe
 def _index_words(universe: Universe) -> pl.Series:
     """The first words of index and exchange names ("Nasdaq" of "Nasdaq Composite", "Dow" of
     "Dow Jones Industrial Average"), as written and in capitals."""

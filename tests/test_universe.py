@@ -115,6 +115,33 @@ def test_a_non_us_company_has_its_home_line_and_us_lines():
     assert lines_on("WMT", date(2024, 3, 1))["line_ticker"] == "WMT"
 
 
+def test_a_restricted_universe_answers_as_the_whole_for_its_companies():
+    whole = universe.load()
+    # Activision (acquired by Microsoft), Toyota (ADR), Meta (renamed), Twitter (taken private)
+    tickers = pl.Series(["ATVI", "7203.T", "META", "TWTR"])
+    ids = universe.companies_of_tickers(
+        whole, pl.DataFrame({"ticker": tickers, "as_of": pl.Series([None] * 4, dtype=pl.Date)})
+    )
+    part = universe.restrict(whole, ids["company_id"])
+    assert part.companies["company_id"].is_in(ids["company_id"].implode()).sum() == 4
+    assert part.companies.height > 4  # Activision's acquirer Microsoft came with it
+    wanted = pl.DataFrame({"company_id": part.companies["company_id"]}).join(
+        pl.DataFrame({"as_of": [date(2016, 5, 2), date(2021, 6, 1), date(2025, 1, 2)]}), how="cross"
+    )
+    for lookup in (universe.lines_as_of, universe.names_as_of):
+        assert_frame_equal(lookup(part, wanted), lookup(whole, wanted), check_row_order=False)
+    assert_frame_equal(
+        universe.listing_records(part),
+        universe.listing_records(whole).filter(
+            pl.col("company_id").is_in(part.companies["company_id"].implode())
+        ),
+    )
+    assert_frame_equal(
+        universe.listings_of_tickers(whole, tickers),
+        whole.listings.filter(pl.col("ticker").is_in(tickers.implode())),
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "cores"),
     [

@@ -14,6 +14,7 @@ from functools import cache, wraps
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import polars as pl
 
 from tagger.errors import TaggerError
@@ -78,6 +79,51 @@ def per_universe(build: Callable[[Universe], T]) -> Callable[[Universe], T]:
         return built[key]
 
     return cached
+
+
+def _positions(ordered: pl.Series, wanted: pl.Series) -> np.ndarray:
+    """The positions in `ordered` (sorted ascending) of its values equal to one of `wanted`,
+    ascending: binary searches, so a few wanted values cost little against a large table."""
+    wanted = wanted.drop_nulls().unique().cast(ordered.dtype)
+    first = ordered.search_sorted(wanted, side="left").to_numpy().astype(np.int64)
+    counts = ordered.search_sorted(wanted, side="right").to_numpy() - first
+    run_starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.sort(np.repeat(first, counts) + np.arange(counts.sum()) - run_starts)
+
+
+def restrict(universe: Universe, company_ids: pl.Series) -> Universe:
+    """The part of `universe` about these companies and their owners (parent, acquirer): every
+    lookup of them gives what it gives over the whole universe, at a fraction of the cost. Rows
+    keep their order.
+
+    >>> part = restrict(load(), pl.Series([0]))
+    >>> set(part.listings["company_id"]) <= set(part.companies["company_id"])
+    True
+    """
+    named = universe.companies[_positions(universe.companies["company_id"], company_ids)]
+    ids = pl.concat([named["company_id"], named["parent_id"], named["acquirer_id"]])
+    ids = ids.drop_nulls().unique()
+    return Universe(
+        companies=universe.companies[_positions(universe.companies["company_id"], ids)],
+        listings=universe.listings[_positions(universe.listings["company_id"], ids)],
+        aliases=universe.aliases.filter(pl.col("company_id").is_in(ids.implode())),
+        names=universe.names[_positions(universe.names["company_id"], ids)],
+    )
+
+
+@per_universe
+def _tickers_in_order(universe: Universe) -> pl.DataFrame:
+    """The listings' tickers sorted, with their row numbers."""
+    return universe.listings.select(
+        "ticker", pl.int_range(pl.len(), dtype=pl.UInt32).alias("row")
+    ).sort("ticker", "row")
+
+
+def listings_of_tickers(universe: Universe, tickers: pl.Series) -> pl.DataFrame:
+    """The rows of `universe.listings` whose ticker is one of `tickers`, in table order."""
+    index = _tickers_in_order(universe)
+    rows = index["row"].gather(_positions(index["ticker"], tickers)).sort()
+    return universe.listings[rows]
 
 
 def valid_on(day: pl.Expr) -> pl.Expr:
@@ -184,7 +230,7 @@ def companies_of_tickers(universe: Universe, wanted: pl.DataFrame) -> pl.DataFra
     """`wanted` (with ticker and as_of columns) plus company_id: the company whose line had the
     ticker on that date, else the one nearest in time (FB in 2020 is Meta, in 2026 an ETF);
     null when no listing ever had it. A null as_of matches any period."""
-    lines = universe.listings.select(
+    lines = listings_of_tickers(universe, wanted["ticker"]).select(
         "ticker", "company_id", "valid_from", "valid_to", pl.col("rank").alias("line_rank")
     )
     day = pl.col("as_of")
