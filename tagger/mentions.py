@@ -328,6 +328,9 @@ def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return spans, lead
 
 
+_SPAN_COLUMNS = {"start": pl.Int64, "end": pl.Int64, "match": pl.String}
+
+
 def _spans(fielded: pl.DataFrame, pattern: str, *, keep: tuple[str, ...] = ()) -> pl.DataFrame:
     """Regex matches with offsets: doc, field, start, end, match (plus the `keep` columns).
 
@@ -337,6 +340,10 @@ def _spans(fielded: pl.DataFrame, pattern: str, *, keep: tuple[str, ...] = ()) -
     found = fielded.select(
         "doc", "field", *keep, "folded", pl.col("folded").str.extract_all(pattern).alias("hits")
     ).filter(pl.col("hits").list.len() > 0)
+    if found.is_empty():
+        return found.select(
+            "doc", "field", *keep, *(pl.lit(None, t).alias(c) for c, t in _SPAN_COLUMNS.items())
+        )
     hits = found.select(pl.col("hits").explode().unique()).sort(
         pl.col("hits").str.len_bytes(), descending=True
     )["hits"]

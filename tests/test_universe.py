@@ -128,6 +128,8 @@ def test_a_restricted_universe_answers_as_the_whole_for_its_companies():
     wanted = pl.DataFrame({"company_id": part.companies["company_id"]}).join(
         pl.DataFrame({"as_of": [date(2016, 5, 2), date(2021, 6, 1), date(2025, 1, 2)]}), how="cross"
     )
+    assert universe.lines_as_of(part, wanted).schema == universe.lookup.LINES_SCHEMA
+    assert universe.lines_as_of(part, wanted.clear()).schema == universe.lookup.LINES_SCHEMA
     for lookup in (universe.lines_as_of, universe.names_as_of):
         assert_frame_equal(lookup(part, wanted), lookup(whole, wanted), check_row_order=False)
     assert_frame_equal(

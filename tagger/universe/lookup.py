@@ -84,11 +84,13 @@ def per_universe(build: Callable[[Universe], T]) -> Callable[[Universe], T]:
 def _positions(ordered: pl.Series, wanted: pl.Series) -> np.ndarray:
     """The positions in `ordered` (sorted ascending) of its values equal to one of `wanted`,
     ascending: binary searches, so a few wanted values cost little against a large table."""
-    wanted = wanted.drop_nulls().unique().cast(ordered.dtype)
+    wanted = wanted.drop_nulls()
+    if wanted.dtype != ordered.dtype:
+        wanted = wanted.cast(ordered.dtype)
     first = ordered.search_sorted(wanted, side="left").to_numpy().astype(np.int64)
     counts = ordered.search_sorted(wanted, side="right").to_numpy() - first
     run_starts = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.sort(np.repeat(first, counts) + np.arange(counts.sum()) - run_starts)
+    return np.unique(np.repeat(first, counts) + np.arange(counts.sum()) - run_starts)
 
 
 def restrict(universe: Universe, company_ids: pl.Series) -> Universe:
@@ -147,6 +149,24 @@ def _equity_lines(universe: Universe) -> pl.DataFrame:
     )
 
 
+LINES_SCHEMA = pl.Schema(
+    {
+        "company_id": pl.Int32,
+        "as_of": pl.Date,
+        "ticker": pl.String,
+        "exchange": pl.String,
+        "mic": pl.String,
+        "currency": pl.String,
+        "us_ticker": pl.String,
+        "later_ticker": pl.String,
+        "later_from": pl.Date,
+        "last_ticker": pl.String,
+        "last_to": pl.Date,
+    }
+)
+"""The columns `lines_as_of` gives."""
+
+
 def lines_as_of(universe: Universe, wanted: pl.DataFrame) -> pl.DataFrame:
     """For each distinct (company_id, as_of) in `wanted`, the company's line on that date.
 
@@ -156,6 +176,10 @@ def lines_as_of(universe: Universe, wanted: pl.DataFrame) -> pl.DataFrame:
     last_ticker/last_to (its latest line when all its lines ended before the date).
     """
     keys = wanted.select("company_id", "as_of").unique()
+    return _lines(universe, keys) if not keys.is_empty() else pl.DataFrame(schema=LINES_SCHEMA)
+
+
+def _lines(universe: Universe, keys: pl.DataFrame) -> pl.DataFrame:
     lines = _equity_lines(universe).join(keys, on="company_id")
     valid = lines.filter(valid_on(pl.col("as_of")))
     current = (
