@@ -479,14 +479,31 @@ def _list_markers(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     )
 
 
+_MARKER_COLUMNS = pl.Schema(
+    {
+        "doc": pl.UInt32,
+        "field": pl.String,
+        **_SPAN_COLUMNS,
+        "marker": pl.String,
+        "ticker": pl.String,
+        "company_id": pl.Int32,
+    }
+)
+
+
 def marker_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     """Ticker markers: exchange markers (NYSE: BA), cashtags ($TSLA), parenthesized (AAPL).
     Unknown tickers are kept (company_id null) for exchange markers only."""
     found = []
     for kind, pattern in _MARKERS.items():
-        spans = _spans(fielded, pattern).with_columns(pl.lit(kind).alias("marker"))
-        found.append(_marker_symbols(spans, kind))
-    found.append(_list_markers(fielded, universe).with_columns(pl.lit("list").alias("marker")))
+        spans = _spans(fielded, pattern)
+        if not spans.is_empty():
+            found.append(_marker_symbols(spans.with_columns(pl.lit(kind).alias("marker")), kind))
+    lists = _list_markers(fielded, universe)
+    if not lists.is_empty():
+        found.append(lists.with_columns(pl.lit("list").alias("marker")))
+    if not found:
+        return pl.DataFrame(schema=_MARKER_COLUMNS)
     markers = pl.concat(found, how="diagonal_relaxed").with_columns(
         _as_ticker(pl.col("symbol")).alias("ticker")
     )
@@ -542,8 +559,9 @@ def _ticker_on_date(
     return companies_of_tickers(universe, dated).drop("as_of")
 
 
-def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
-    """Every candidate mention with the facts needed to accept it, place it and score it.
+def find_mentions(articles: pl.DataFrame, universe: Universe) -> tuple[pl.DataFrame, Universe]:
+    """Every candidate mention with the facts needed to accept it, place it and score it, and
+    the part of `universe` it names (`tagger.universe.restrict`).
 
     Columns: doc, field, start, end, text (as written), company_id, kind (alias kind,
     'marker', or 'organisation' for a legal-suffix name found by pattern), ambiguous,
@@ -594,9 +612,11 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         _cased(fielded).select("doc", "field", "text", "case", "folded", ascii_text.alias("ascii")),
         on=["doc", "field"],
     )
-    mentions = _with_context(mentions, restrict(universe, mentions["company_id"]))
+    named = restrict(universe, mentions["company_id"])
+    mentions = _with_context(mentions, named)
     spans, lead = zones(fielded)
-    return _as_written(_with_zone(mentions, spans, lead)).drop("folded", "before", "after", "ascii")
+    mentions = _as_written(_with_zone(mentions, spans, lead))
+    return mentions.drop("folded", "before", "after", "ascii"), named
 
 
 def _as_written(mentions: pl.DataFrame) -> pl.DataFrame:

@@ -31,7 +31,6 @@ from tagger.universe import (
     listing_records,
     load,
     names_as_of,
-    restrict,
 )
 from tagger.universe.lookup import per_universe
 
@@ -77,8 +76,8 @@ def tag_articles(
     universe = universe or load()
     today = today or date.today()
     articles = _with_as_of(articles, today)
-    found = find_mentions(articles.select("title", "body", "as_of"), universe)
-    named = restrict(universe, found["company_id"])  # the lookups below touch these alone
+    # named: the part of the universe the mentions name; the lookups below touch it alone
+    found, named = find_mentions(articles.select("title", "body", "as_of"), universe)
     accepted = _accept(found, named, _index_words(universe)).with_columns(
         _entity_key().alias("entity_key")
     )
