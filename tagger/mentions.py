@@ -11,6 +11,8 @@ Offsets are character offsets into the field's text as given (see tagger.text fo
 folded text's byte offsets are exactly those).
 """
 
+from functools import cache
+
 import polars as pl
 
 from tagger.markets import venues
@@ -181,6 +183,7 @@ _ORGANISATION = (
 _BARE_TICKER_AFTER = rf"^(?:'s)?(?:,?\s+(?:{LEGAL_SUFFIX}))?\s+({_TICKER})(?:\W|$)"
 
 
+@cache
 def _lowered(pattern: str) -> str:
     """A case-insensitive pattern rewritten for lower-cased text: much faster in polars' regex
     engine than (?i). Letters are lowered except after a backslash (\\W stays \\W)."""
