@@ -570,10 +570,11 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> tuple[pl.DataFr
     'marker', or 'organisation' for a legal-suffix name found by pattern), ambiguous,
     marker (exchange|cashtag|parenthesized|bare|null), ticker (marker's ticker), zone
     (title|lead|body|boilerplate), case (the field's: upper|title|sentence), and context
-    flags: legal_after, cue, strong_cue (a cue that holds in a title-case headline),
-    verb_before, coord_after/coord_before (the length of an "and"/comma joining the name to the
-    next/previous word), fund_after, sentence_start, proper_before, source, spelled_out (a marker
-    that is the initials of the words before it).
+    flags: source, analyst, spelled_out (a marker that is the initials of the words before it)
+    and, read for ambiguous names and financial companies alone (see
+    `_with_corroboration_context`), legal_after, cue, strong_cue (a cue that holds in a
+    title-case headline), verb_before, coord_after/coord_before (the length of an "and"/comma
+    joining the name to the next/previous word), fund_after, sentence_start, proper_before.
     """
     fielded = fields(articles)
     aliases = alias_matches(fielded, universe).select(
@@ -656,16 +657,8 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
         pl.col("before").str.to_lowercase().alias("before_lower"),
         pl.col("after").str.to_lowercase().alias("after_lower"),
     )
-    person = pl.col("before").str.extract(_PERSON_BEFORE)
     before_lower, after_lower = pl.col("before_lower"), pl.col("after_lower")
-    cue_before = before_lower.str.contains(_lowered(_CUE_BEFORE))
-    framed = _with_corroboration_context(framed, named, cue_before).with_columns(
-        pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
-        (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
-        pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
-        (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
-            "proper_before"
-        ),
+    framed = _with_corroboration_context(framed, named).with_columns(
         (
             before_lower.str.contains(_lowered(_SOURCE_BEFORE))
             | after_lower.str.contains(_lowered(_SOURCE_AFTER))
@@ -700,12 +693,11 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
     return framed.drop("bare_symbol", "bare_own", "before_lower", "after_lower")
 
 
-def _with_corroboration_context(
-    framed: pl.DataFrame, universe: Universe, cue_before: pl.Expr
-) -> pl.DataFrame:
-    """The context only ambiguous names and financial companies are judged on (strong_cue,
-    verb_before, coord_after, coord_before, fund_after), read for those mentions alone: most
-    mentions are neither, and these patterns are costly over a large corpus."""
+def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.DataFrame:
+    """The context only ambiguous names and financial companies are judged on (legal_after,
+    cue, strong_cue, sentence_start, proper_before, verb_before, coord_after, coord_before,
+    fund_after), read for those mentions alone (false or null for others): most mentions are
+    neither, and these patterns are costly over a large corpus."""
     financial = universe.companies.filter(pl.col("sector").is_in(["Financials", "Finance"])).select(
         "company_id"
     )
@@ -714,8 +706,16 @@ def _with_corroboration_context(
     ).fill_null(False)
     framed = framed.with_columns(wanted.alias("_wanted"))
     after_lower = pl.col("after_lower")
+    cue_before = pl.col("before_lower").str.contains(_lowered(_CUE_BEFORE))
+    person = pl.col("before").str.extract(_PERSON_BEFORE)
     judged = framed.filter("_wanted").with_columns(
+        pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
+        (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
         (after_lower.str.contains(_lowered(_STRONG_CUE_AFTER)) | cue_before).alias("strong_cue"),
+        pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
+        (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
+            "proper_before"
+        ),
         (
             (pl.col("field") == "title")
             & pl.col("before_lower").str.contains(_lowered(_VERB_BEFORE))
@@ -725,7 +725,11 @@ def _with_corroboration_context(
         pl.col("after").str.contains(_FUND_AFTER).alias("fund_after"),
     )
     others = framed.filter(~pl.col("_wanted")).with_columns(
+        pl.lit(False).alias("legal_after"),
+        pl.lit(False).alias("cue"),
         pl.lit(False).alias("strong_cue"),
+        pl.lit(False).alias("sentence_start"),
+        pl.lit(False).alias("proper_before"),
         pl.lit(False).alias("verb_before"),
         pl.lit(None, pl.UInt32).alias("coord_after"),
         pl.lit(None, pl.UInt32).alias("coord_before"),
