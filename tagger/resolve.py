@@ -131,41 +131,17 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
     # A parenthesized ticker counts when its company is named right before it ("Apple Inc.
     # (AAPL)"), or when it is at least three letters and not the initials of the words before it.
     parenthesized = found.filter(pl.col("marker") == "parenthesized")
-    # (an as-of join: the company's nearest name ending before the marker, linear in mentions)
-    named_before = (
-        parenthesized.filter(pl.col("company_id").is_not_null())
-        .select("doc", "field", "company_id", "start")
-        .sort("start")
-        .join_asof(
-            found.filter(pl.col("kind") != "marker", pl.col("company_id").is_not_null())
-            .select("doc", "field", "company_id", pl.col("end").alias("name_end"))
-            .sort("name_end"),
-            left_on="start",
-            right_on="name_end",
-            by=["doc", "field", "company_id"],
-            strategy="backward",
-            check_sortedness=False,
-        )
-        .filter(pl.col("start") - pl.col("name_end") <= 12)
-        .select("doc", "field", "start", pl.lit(True).alias("named_before"))
-        .unique()
-    )
-    found = found.join(named_before, on=["doc", "field", "start"], how="left")
-    parenthesized_ok = pl.col("named_before").fill_null(False) | (
-        (pl.col("ticker").str.len_chars() >= 3) & ~pl.col("spelled_out")
-    )
-    markers_ok = (
-        (pl.col("kind") != "marker") | (pl.col("marker") != "parenthesized") | parenthesized_ok
-    )
-    found = found.filter(markers_ok).drop("named_before")
+    if not parenthesized.is_empty():
+        found = _judge_parenthesized(found, parenthesized)
     # A name inside a ticker marker is not a mention: the NASDAQ of "(NASDAQ: AAPL)", the IBM
     # of a list "IBM, ORCL, ADBE" (the marker itself stays).
     marker_rows = found.filter(pl.col("kind") == "marker")
-    names = found.filter(pl.col("kind") != "marker")
-    names = names.join(
-        _overlapping(names, marker_rows), on=["doc", "field", "start", "end"], how="anti"
-    )
-    found = pl.concat([names, marker_rows])
+    if not marker_rows.is_empty():
+        names = found.filter(pl.col("kind") != "marker")
+        names = names.join(
+            _overlapping(names, marker_rows), on=["doc", "field", "start", "end"], how="anti"
+        )
+        found = pl.concat([names, marker_rows])
 
     # A sponsor's name inside a fund's name is the fund, not the sponsor ("Invesco S&P 500
     # Equal Weight ETF" is not Invesco Ltd.).
@@ -200,24 +176,60 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
     accept_ambiguous = (
         (pl.col("legal_after") & ~longer_name) | corroborated | (by_context & ~longer_name)
     )
-    found = found.with_columns(accept_ambiguous.alias("accepted"))
-    found = (
-        found.join(_coordinated(found), on=["doc", "field", "start", "end"], how="left")
-        .filter(~pl.col("ambiguous") | pl.col("accepted") | pl.col("coordinated").fill_null(False))
-        .drop("accepted", "coordinated")
-    )
+    if found["ambiguous"].any():
+        found = found.with_columns(accept_ambiguous.alias("accepted"))
+        found = (
+            found.join(_coordinated(found), on=["doc", "field", "start", "end"], how="left")
+            .filter(
+                ~pl.col("ambiguous") | pl.col("accepted") | pl.col("coordinated").fill_null(False)
+            )
+            .drop("accepted", "coordinated")
+        )
 
     # An organisation found by its legal suffix counts only where no known name stands.
+    organisations = found.filter(pl.col("kind") == "organisation")
+    if organisations.is_empty():
+        return found
     known = pl.concat(
         [found.filter(pl.col("kind") != "organisation"), not_companies], how="diagonal_relaxed"
     )
-    organisations = found.filter(pl.col("kind") == "organisation")
     organisations = organisations.join(
         _overlapping(organisations, known), on=["doc", "field", "start", "end"], how="anti"
     )
     return pl.concat(
         [found.filter(pl.col("kind") != "organisation"), organisations], how="vertical_relaxed"
     )
+
+
+def _judge_parenthesized(found: pl.DataFrame, parenthesized: pl.DataFrame) -> pl.DataFrame:
+    """`found` without the parenthesized tickers that are not markers."""
+    # (an as-of join: the company's nearest name ending before the marker, linear in mentions)
+    named_before = (
+        parenthesized.filter(pl.col("company_id").is_not_null())
+        .select("doc", "field", "company_id", "start")
+        .sort("start")
+        .join_asof(
+            found.filter(pl.col("kind") != "marker", pl.col("company_id").is_not_null())
+            .select("doc", "field", "company_id", pl.col("end").alias("name_end"))
+            .sort("name_end"),
+            left_on="start",
+            right_on="name_end",
+            by=["doc", "field", "company_id"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .filter(pl.col("start") - pl.col("name_end") <= 12)
+        .select("doc", "field", "start", pl.lit(True).alias("named_before"))
+        .unique()
+    )
+    found = found.join(named_before, on=["doc", "field", "start"], how="left")
+    parenthesized_ok = pl.col("named_before").fill_null(False) | (
+        (pl.col("ticker").str.len_chars() >= 3) & ~pl.col("spelled_out")
+    )
+    markers_ok = (
+        (pl.col("kind") != "marker") | (pl.col("marker") != "parenthesized") | parenthesized_ok
+    )
+    return found.filter(markers_ok).drop("named_before")
 
 
 @per_universe
