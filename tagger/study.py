@@ -836,10 +836,10 @@ def rank_and_sign_pass(
         ar[:, gap] = np.nan
         missing = np.isnan(ar)
         estimation_ar, valid = ar[:, :n_est], ~missing[:, :n_est]
-        valid_days = np.count_nonzero(valid, axis=1)
+        valid_days = est["n"][chunk]  # the days with both returns: those with an AR
         share[at] = np.count_nonzero(estimation_ar > 0, axis=1) / valid_days
         return (
-            *_standardized_sum(np.nan_to_num(estimation_ar, nan=0.0), valid, valid_days, copies),
+            *_standardized_sum(np.where(valid, estimation_ar, 0.0), valid, valid_days, copies),
             *centred_rank_sums(ar, missing, copies),
         )
 
@@ -901,8 +901,7 @@ def _standardized_sum(
     length. Overwrites `values`."""
     mean = values.sum(axis=1) / valid_days
     centred = values
-    centred -= mean[:, None]
-    centred *= valid
+    np.subtract(centred, mean[:, None], out=centred, where=valid)
     length = np.sqrt(np.einsum("ij,ij->i", centred, centred))
     weight = np.divide(copies, length, out=np.zeros_like(length), where=length > 0)
     return np.einsum("i,ij->j", weight, centred), int(copies[length > 0].sum())
@@ -913,42 +912,46 @@ def centred_rank_sums(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per column: the sum over rows (each counted `copies` times, default once) of
     (rank / (valid values in the row + 1) - 1/2), and how many rows have a value there. Ranks
-    are 1-based within each row, ties get their mean rank, NaNs are missing. Values equal to 13
-    significant digits count as ties.
+    are 1-based within each row, ties get their mean rank, NaNs are missing; the other values
+    are finite and below 8e307 in size. Values equal to 13 significant digits count as ties.
 
-    One integer sort per row: the order-preserving bits of each float with the column number in
-    the lowest bits, so the sorted keys give both the order and the column of every rank.
+    One float sort per row: each value with the column number in its lowest mantissa bits, so
+    the sorted keys give both the order and the column of every rank.
     """
     rows, cols = values.shape
     missing = np.isnan(values) if missing is None else missing
     bits = max(1, (cols - 1).bit_length())
     low = (1 << bits) - 1
     column = np.arange(cols, dtype=np.int64)
-    keys = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
-    flip = keys >> 63  # all ones for a negative value: its bits other than the sign flip
-    flip &= np.int64(0x7FFF_FFFF_FFFF_FFFF)
-    keys ^= flip
-    del flip
-    keys &= ~low
-    keys |= column
-    missing_keys = ((np.iinfo(np.int64).max >> bits) - column) << bits | column  # last, distinct
-    np.copyto(keys, missing_keys, where=missing)
+    keys = values + 0.0  # + 0.0 turns -0.0 into 0.0
+    code = keys.view(np.int64)
+    code &= ~low
+    code |= column
+    np.copyto(code, _missing_codes(cols, bits), where=missing)
     keys.sort(axis=1)
     valid_count = cols - np.count_nonzero(missing, axis=1)
     scaled = _scaled_ranks(cols)[valid_count]  # rank / (valid + 1); 0 at missing values
-    tied = (keys[:, 1:] ^ keys[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
+    tied = (code[:, 1:] ^ code[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
     tie_rows = np.flatnonzero(tied.any(axis=1))
     if len(tie_rows):
         valid = valid_count[tie_rows, None]
         ranks = np.where(column < valid, _mean_tied_ranks(tied[tie_rows]), 0.0)
         scaled[tie_rows] = ranks / (valid + 1.0)
-    if copies is None:
-        counts = rows - missing.view(np.uint8).sum(axis=0, dtype=np.int64).astype(np.float64)
-    else:
-        scaled *= copies[:, None]
-        counts = copies.sum() - copies @ missing.view(np.uint8)
-    sums = np.bincount((keys & low).ravel(), weights=scaled.ravel(), minlength=cols)
+    counts = rows - missing.view(np.uint8).sum(axis=0, dtype=np.int64).astype(np.float64)
+    if copies is not None:  # whole numbers: exact in any order
+        repeated = np.flatnonzero(copies != 1)
+        scaled[repeated] *= copies[repeated, None]
+        counts += copies.sum() - rows - (copies[repeated] - 1) @ missing[repeated].view(np.uint8)
+    sums = np.bincount((code & low).ravel(), weights=scaled.ravel(), minlength=cols)
     return sums - 0.5 * counts, counts
+
+
+@cache
+def _missing_codes(cols: int, bits: int) -> np.ndarray:
+    """Bits of distinct finite floats above 8e307 with the column number in the lowest `bits`:
+    missing values sort last and are never tied."""
+    column = np.arange(cols, dtype=np.int64)
+    return np.int64(0x7FE0_0000_0000_0000) | column << bits | column
 
 
 @cache
