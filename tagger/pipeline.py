@@ -79,6 +79,7 @@ def run(
     studied = 0
     if not found.is_empty():
         step("getting prices")
+        found = study.prepared_events(found, settings)  # once, for the prices and the study
         gaps = ensure_event_prices(con, found, settings, online=online, refresh=refresh).gaps
         step("running the event study")
         result = study.run_study(con, found, **asdict(settings))

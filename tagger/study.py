@@ -51,6 +51,7 @@ OUT_OF_SAMPLE_FLAGS = (
     "short_estimation",
     "price_jump",
 )
+PREPARED_COLUMNS = (*EVENT_SCHEMA, "calendar", "currency", "event_date", "rule")
 _CHUNK = 256  # events per step of the rank pass: its arrays stay in the CPU cache
 _THREADS = min(4, os.cpu_count() or 1)
 
@@ -172,7 +173,8 @@ def run_study(
     benchmark: str | None = None,
     name: str | None = None,
 ) -> StudyResult:
-    """Run the event study on `events` (tagger.events.EVENT_SCHEMA) over the `prices` table.
+    """Run the event study on `events` (tagger.events.EVENT_SCHEMA, or as `prepared_events`
+    returns them) over the `prices` table.
 
     Stores the results as study `name` (default "default"), replacing a stored study of that
     name in one transaction and keeping the others, and returns them.
@@ -239,7 +241,11 @@ def prepared_events(events: pl.DataFrame, settings: StudySettings) -> pl.DataFra
     """The events as the study reads them: tickers normalised (tagger.prices.normalise_ticker),
     each with its venue's `calendar` and `currency`, its `market` proxy (`settings.market`, else
     the event's own, else its listing's local index), its benchmark, day 0 (`event_date`) on its
-    calendar and the `rule` that set it (tagger.sessions)."""
+    calendar and the `rule` that set it (tagger.sessions). A frame it returned is returned as it
+    is (prepare once for `pipeline.ensure_event_prices` and `run_study`, under the same settings).
+    """
+    if tuple(events.columns) == PREPARED_COLUMNS:
+        return events
     missing = [c for c in ("event_id", "ticker") if c not in events.columns]
     if missing:
         raise InputError(f"events have no {', '.join(missing)} column")
@@ -764,7 +770,25 @@ def window_cars(
     per_day: dict[str, np.ndarray], est: dict[str, np.ndarray], settings: StudySettings
 ) -> dict[str, np.ndarray]:
     """CAR, its variance, valid days, t and p per event and window (events x windows), and
-    `gap`: a missing stock or market return inside any window."""
+    `gap`: a missing stock or market return inside any window; in batches of events, so that
+    the running sums along the days take bounded memory."""
+    size = len(per_day["ar"])
+    cars = {}
+    for part in _batches(size):
+        batch = _batch_window_cars(
+            {k: v[part] for k, v in per_day.items()},
+            {k: v if np.ndim(v) == 0 else v[part] for k, v in est.items()},
+            settings,
+        )
+        for k, v in batch.items():
+            cars.setdefault(k, np.empty((size, *v.shape[1:]), dtype=v.dtype))[part] = v
+    return cars
+
+
+def _batch_window_cars(
+    per_day: dict[str, np.ndarray], est: dict[str, np.ndarray], settings: StudySettings
+) -> dict[str, np.ndarray]:
+    """`window_cars` of one batch of events."""
     from scipy import special
 
     first = settings.span[0]
