@@ -1157,11 +1157,11 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict | pl.DataF
     frame = (
         columns if isinstance(columns, pl.DataFrame) else pl.DataFrame(columns, nan_to_null=True)
     )
-    con.register("study_input", con.from_arrow(frame))  # Arrow C stream: no copy, no pyarrow
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM study_input")
-    finally:
-        con.unregister("study_input")
+    # Arrow C stream: no copy, no pyarrow. A relation, not a registered view: a view keeps its
+    # frame (and the arrays under it) alive until the connection closes.
+    con.from_arrow(frame).query(
+        "study_input", f"INSERT INTO {table} BY NAME SELECT * FROM study_input"
+    )
 
 
 _P_VALUES = {  # statistic: (its p-value column, distribution)
@@ -1221,14 +1221,13 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
         events.select(_EVENT_COLUMNS)
         .with_columns(
             *(
-                pl.Series(name, _spread(values, keys, len(events)))
+                pl.Series(name, _spread(values, keys, len(events)), nan_to_null=True)
                 for name, values in per_event.items()
             ),
             pl.Series("in_sample", in_sample),
             flags.alias("flags"),
             measured.note,
         )
-        .fill_nan(None)
         .with_columns(pl.col("estimation_days").cast(pl.Int32))
     )
 
