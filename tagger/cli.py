@@ -611,6 +611,7 @@ def study(
     with closing(store.connect(db)) as con:
         found = _study_events(con, events, min_relevance, db)
         with output.step("getting prices") as done:
+            found = study_module.prepared_events(found, settings)  # once, for both steps
             report = pipeline.ensure_event_prices(
                 con, found, settings, online=not offline, refresh=refresh
             )

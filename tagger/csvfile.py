@@ -24,6 +24,9 @@ INERT = r"^[-+]?[0-9.]+(:[-+]?[0-9.]+)?$"
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with every text cell that a spreadsheet would run as a formula quoted."""
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if text:  # only the columns with a formula-like cell are rewritten
+        starts = frame.select(pl.col(text).str.contains(FORMULA_START).any()).row(0)
+        text = [name for name, found in zip(text, starts, strict=True) if found]
     return frame.with_columns(
         pl.when(pl.col(name).str.contains(FORMULA_START) & ~pl.col(name).str.contains(INERT))
         .then(pl.lit("'") + pl.col(name))

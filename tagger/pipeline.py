@@ -10,12 +10,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
-from tagger import articles, corpus, entity_rows, events, prices, report, resolve, sessions, study
-from tagger.universe import Universe
+from tagger import prices, sessions, study
+
+if TYPE_CHECKING:  # `tagger study` needs only the prices and the study: the tagging stays unloaded
+    from tagger.universe import Universe
 
 Progress = Callable[[str], None]
 PRICE_MARGIN = 5  # extra trading days of prices on each side of what the study reads
@@ -43,13 +46,15 @@ def run(
     online: bool = True,
     refresh: bool = False,
     settings: study.StudySettings | None = None,
-    universe: Universe | None = None,
+    universe: "Universe | None" = None,
     tags: str | Path | None = None,
     progress: Progress | None = None,
 ) -> RunSummary:
     """Read, tag and store the articles at `paths`, get the prices their events need, run the
     event study and write the reports to `out`. With `tags` (entity rows, as `tagger spark tag`
     writes them), the articles' tags are read from there instead of tagging them."""
+    from tagger import articles, corpus, entity_rows, events, report, resolve
+
     settings = settings or study.StudySettings()
     step = progress or (lambda _: None)
 
@@ -79,6 +84,7 @@ def run(
     studied = 0
     if not found.is_empty():
         step("getting prices")
+        found = study.prepared_events(found, settings)  # once, for the prices and the study
         gaps = ensure_event_prices(con, found, settings, online=online, refresh=refresh).gaps
         step("running the event study")
         result = study.run_study(con, found, **asdict(settings))

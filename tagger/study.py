@@ -15,7 +15,7 @@ a name it already holds replaces that study only, in one transaction.
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -51,6 +51,7 @@ OUT_OF_SAMPLE_FLAGS = (
     "short_estimation",
     "price_jump",
 )
+PREPARED_COLUMNS = (*EVENT_SCHEMA, "calendar", "currency", "event_date", "rule")
 _CHUNK = 256  # events per step of the rank pass: its arrays stay in the CPU cache
 _THREADS = min(4, os.cpu_count() or 1)
 
@@ -172,7 +173,8 @@ def run_study(
     benchmark: str | None = None,
     name: str | None = None,
 ) -> StudyResult:
-    """Run the event study on `events` (tagger.events.EVENT_SCHEMA) over the `prices` table.
+    """Run the event study on `events` (tagger.events.EVENT_SCHEMA, or as `prepared_events`
+    returns them) over the `prices` table.
 
     Stores the results as study `name` (default "default"), replacing a stored study of that
     name in one transaction and keeping the others, and returns them.
@@ -203,8 +205,20 @@ def run_study(
                 caar = with_p_values(sql.frame(con, "study/caar", study_id=study_id))
             _insert(con, "study_aar_all", aar.with_columns(pl.lit(study_id).alias("study_id")))
             _insert(con, "study_caar_all", caar.with_columns(pl.lit(study_id).alias("study_id")))
-    return StudyResult(
-        settings, study_id, name, _events_frame(events, measured, settings), aar, caar, measured
+    frame = _events_frame(events, measured, settings)
+    return StudyResult(settings, study_id, name, frame, aar, caar, _path_inputs(measured))
+
+
+def _path_inputs(measured: "Measured") -> "Measured":
+    """The measurement as `StudyResult.path` reads it: without the windows, flags and the
+    estimates the CAR path does not use (at a million events, ~100 MB less held)."""
+    est = measured.per_event
+    return replace(
+        measured,
+        flags={},
+        per_event={k: est[k] for k in _PATH_ESTIMATES},
+        per_window={},
+        ranks=[],
     )
 
 
@@ -239,7 +253,11 @@ def prepared_events(events: pl.DataFrame, settings: StudySettings) -> pl.DataFra
     """The events as the study reads them: tickers normalised (tagger.prices.normalise_ticker),
     each with its venue's `calendar` and `currency`, its `market` proxy (`settings.market`, else
     the event's own, else its listing's local index), its benchmark, day 0 (`event_date`) on its
-    calendar and the `rule` that set it (tagger.sessions)."""
+    calendar and the `rule` that set it (tagger.sessions). A frame it returned is returned as it
+    is (prepare once for `pipeline.ensure_event_prices` and `run_study`, under the same settings).
+    """
+    if tuple(events.columns) == PREPARED_COLUMNS:
+        return events
     missing = [c for c in ("event_id", "ticker") if c not in events.columns]
     if missing:
         raise InputError(f"events have no {', '.join(missing)} column")
@@ -764,7 +782,25 @@ def window_cars(
     per_day: dict[str, np.ndarray], est: dict[str, np.ndarray], settings: StudySettings
 ) -> dict[str, np.ndarray]:
     """CAR, its variance, valid days, t and p per event and window (events x windows), and
-    `gap`: a missing stock or market return inside any window."""
+    `gap`: a missing stock or market return inside any window; in batches of events, so that
+    the running sums along the days take bounded memory."""
+    size = len(per_day["ar"])
+    cars = {}
+    for part in _batches(size):
+        batch = _batch_window_cars(
+            {k: v[part] for k, v in per_day.items()},
+            {k: v if np.ndim(v) == 0 else v[part] for k, v in est.items()},
+            settings,
+        )
+        for k, v in batch.items():
+            cars.setdefault(k, np.empty((size, *v.shape[1:]), dtype=v.dtype))[part] = v
+    return cars
+
+
+def _batch_window_cars(
+    per_day: dict[str, np.ndarray], est: dict[str, np.ndarray], settings: StudySettings
+) -> dict[str, np.ndarray]:
+    """`window_cars` of one batch of events."""
     from scipy import special
 
     first = settings.span[0]
@@ -836,10 +872,10 @@ def rank_and_sign_pass(
         ar[:, gap] = np.nan
         missing = np.isnan(ar)
         estimation_ar, valid = ar[:, :n_est], ~missing[:, :n_est]
-        valid_days = np.count_nonzero(valid, axis=1)
+        valid_days = est["n"][chunk]  # the days with both returns: those with an AR
         share[at] = np.count_nonzero(estimation_ar > 0, axis=1) / valid_days
         return (
-            *_standardized_sum(np.nan_to_num(estimation_ar, nan=0.0), valid, valid_days, copies),
+            *_standardized_sum(np.where(valid, estimation_ar, 0.0), valid, valid_days, copies),
             *centred_rank_sums(ar, missing, copies),
         )
 
@@ -901,8 +937,7 @@ def _standardized_sum(
     length. Overwrites `values`."""
     mean = values.sum(axis=1) / valid_days
     centred = values
-    centred -= mean[:, None]
-    centred *= valid
+    np.subtract(centred, mean[:, None], out=centred, where=valid)
     length = np.sqrt(np.einsum("ij,ij->i", centred, centred))
     weight = np.divide(copies, length, out=np.zeros_like(length), where=length > 0)
     return np.einsum("i,ij->j", weight, centred), int(copies[length > 0].sum())
@@ -913,42 +948,46 @@ def centred_rank_sums(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per column: the sum over rows (each counted `copies` times, default once) of
     (rank / (valid values in the row + 1) - 1/2), and how many rows have a value there. Ranks
-    are 1-based within each row, ties get their mean rank, NaNs are missing. Values equal to 13
-    significant digits count as ties.
+    are 1-based within each row, ties get their mean rank, NaNs are missing; the other values
+    are finite and below 8e307 in size. Values equal to 13 significant digits count as ties.
 
-    One integer sort per row: the order-preserving bits of each float with the column number in
-    the lowest bits, so the sorted keys give both the order and the column of every rank.
+    One float sort per row: each value with the column number in its lowest mantissa bits, so
+    the sorted keys give both the order and the column of every rank.
     """
     rows, cols = values.shape
     missing = np.isnan(values) if missing is None else missing
     bits = max(1, (cols - 1).bit_length())
     low = (1 << bits) - 1
     column = np.arange(cols, dtype=np.int64)
-    keys = (values + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
-    flip = keys >> 63  # all ones for a negative value: its bits other than the sign flip
-    flip &= np.int64(0x7FFF_FFFF_FFFF_FFFF)
-    keys ^= flip
-    del flip
-    keys &= ~low
-    keys |= column
-    missing_keys = ((np.iinfo(np.int64).max >> bits) - column) << bits | column  # last, distinct
-    np.copyto(keys, missing_keys, where=missing)
+    keys = values + 0.0  # + 0.0 turns -0.0 into 0.0
+    code = keys.view(np.int64)
+    code &= ~low
+    code |= column
+    np.copyto(code, _missing_codes(cols, bits), where=missing)
     keys.sort(axis=1)
     valid_count = cols - np.count_nonzero(missing, axis=1)
     scaled = _scaled_ranks(cols)[valid_count]  # rank / (valid + 1); 0 at missing values
-    tied = (keys[:, 1:] ^ keys[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
+    tied = (code[:, 1:] ^ code[:, :-1]).view(np.uint64) <= low  # the same value bits: a tie
     tie_rows = np.flatnonzero(tied.any(axis=1))
     if len(tie_rows):
         valid = valid_count[tie_rows, None]
         ranks = np.where(column < valid, _mean_tied_ranks(tied[tie_rows]), 0.0)
         scaled[tie_rows] = ranks / (valid + 1.0)
-    if copies is None:
-        counts = rows - missing.view(np.uint8).sum(axis=0, dtype=np.int64).astype(np.float64)
-    else:
-        scaled *= copies[:, None]
-        counts = copies.sum() - copies @ missing.view(np.uint8)
-    sums = np.bincount((keys & low).ravel(), weights=scaled.ravel(), minlength=cols)
+    counts = rows - missing.view(np.uint8).sum(axis=0, dtype=np.int64).astype(np.float64)
+    if copies is not None:  # whole numbers: exact in any order
+        repeated = np.flatnonzero(copies != 1)
+        scaled[repeated] *= copies[repeated, None]
+        counts += copies.sum() - rows - (copies[repeated] - 1) @ missing[repeated].view(np.uint8)
+    sums = np.bincount((code & low).ravel(), weights=scaled.ravel(), minlength=cols)
     return sums - 0.5 * counts, counts
+
+
+@cache
+def _missing_codes(cols: int, bits: int) -> np.ndarray:
+    """Bits of distinct finite floats above 8e307 with the column number in the lowest `bits`:
+    missing values sort last and are never tied."""
+    column = np.arange(cols, dtype=np.int64)
+    return np.int64(0x7FE0_0000_0000_0000) | column << bits | column
 
 
 @cache
@@ -1105,6 +1144,7 @@ _ESTIMATES = (
     "abnormal_volume",
 )
 _PER_DAY = ("ret", "market_return", "benchmark_return", "ar")
+_PATH_ESTIMATES = ("n", "sigma", "market_mean", "market_ssd", "fec_const", "fec_slope")
 _STUDY_TABLES = (
     "study_settings_all",
     "study_events_all",
@@ -1130,11 +1170,11 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict | pl.DataF
     frame = (
         columns if isinstance(columns, pl.DataFrame) else pl.DataFrame(columns, nan_to_null=True)
     )
-    con.register("study_input", con.from_arrow(frame))  # Arrow C stream: no copy, no pyarrow
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM study_input")
-    finally:
-        con.unregister("study_input")
+    # Arrow C stream: no copy, no pyarrow. A relation, not a registered view: a view keeps its
+    # frame (and the arrays under it) alive until the connection closes.
+    con.from_arrow(frame).query(
+        "study_input", f"INSERT INTO {table} BY NAME SELECT * FROM study_input"
+    )
 
 
 _P_VALUES = {  # statistic: (its p-value column, distribution)
@@ -1194,14 +1234,13 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
         events.select(_EVENT_COLUMNS)
         .with_columns(
             *(
-                pl.Series(name, _spread(values, keys, len(events)))
+                pl.Series(name, _spread(values, keys, len(events)), nan_to_null=True)
                 for name, values in per_event.items()
             ),
             pl.Series("in_sample", in_sample),
             flags.alias("flags"),
             measured.note,
         )
-        .fill_nan(None)
         .with_columns(pl.col("estimation_days").cast(pl.Int32))
     )
 

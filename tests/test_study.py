@@ -1,6 +1,8 @@
 """The event study against independent numpy/scipy computations on the bundled real prices."""
 
+import gc
 import re
+import weakref
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -8,6 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 import scipy.stats as st
+from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from tagger import pipeline, sql, store, study
@@ -189,6 +192,32 @@ def test_events_on_one_ticker_and_day_count_as_separate_events(con, reference):
     )
     result = study.run_study(con, events, name="repeats")
     check_cross_sectional_tests(result, reference + [reference[k] for k in repeats])
+
+
+def test_events_prepared_once_are_studied_as_given(con, result):
+    """`tagger study` prepares the events once, for the prices and the study: a prepared frame
+    is taken as it is and gives the same study."""
+    settings = study.StudySettings()
+    prepared = study.prepared_events(events_frame(), settings)
+    assert study.prepared_events(prepared, settings) is prepared
+    again = study.run_study(con, prepared, name="prepared")
+    assert again.events.equals(result.events)
+    for frame in ("aar", "caar"):  # a second study in the store may move a sum's last bit
+        assert_frame_equal(getattr(again, frame), getattr(result, frame), rtol=1e-12)
+
+
+def test_stored_rows_leave_no_arrays_behind(tmp_path):
+    """A study table insert keeps no hold on the inserted arrays, even inside the transaction:
+    each batch of a large study is freed once stored."""
+    con = store.connect(tmp_path / "s.duckdb")
+    days = np.arange(-3, 3, dtype=np.int32)
+    alive = weakref.ref(days)
+    with store.transaction(con):
+        study._insert(con, "study_rank_days_all", {"study_id": 1, "day": days, "n": 1})
+        del days
+        gc.collect()
+        assert alive() is None
+    assert con.execute("SELECT count(*) FROM study_rank_days_all").fetchall() == [(6,)]
 
 
 def test_weighted_rank_sums_are_repeated_rows():
