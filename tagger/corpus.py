@@ -8,19 +8,17 @@ the corpus: only the running totals and the article ids outlive a chunk. `tagger
 import multiprocessing
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain, islice
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from tagger import articles, resolve
-from tagger.universe import Universe, load
+from tagger.universe import Universe
 from tagger.warm import Tagger
 
 CHUNK_ARTICLES = 20_000
@@ -68,86 +66,80 @@ def tag_chunks(
     changes each chunk's articles before tagging (e.g. a publication time for all). `tally`
     counts as it goes.
 
-    `workers` processes tag the chunks side by side (default 1: this process; 0: one per
+    `workers` processes tag chunks side by side (default 1: this process alone; 0: one per
     core). Tagging holds Python's lock most of the time, so processes, not threads, are what
-    use more cores: with more than one chunk, worker processes (each sent the universe once)
-    tag while this one reads the next chunks and stores the tags, at most `workers` + 1 chunks
-    in flight. The output does not depend on how many there are. Workers are spawned: a script
-    that calls this with `workers` other than 1 must guard its top level with
-    `if __name__ == "__main__":`.
+    use more cores: this process tags one chunk of every `workers`, worker processes (started
+    at the second chunk, each sent the universe once) the others. The output does not depend
+    on how many there are. Worker processes are spawned: a script that calls this with
+    `workers` other than 1 must guard its top level with `if __name__ == "__main__":`.
     """
+    tagger = Tagger(universe)
     tally = tally if tally is not None else Tally()
     workers = workers or len(os.sched_getaffinity(0))
     today = date.today()  # the day status is judged at for undated articles, in every process
     chunks = articles.iter_articles(paths, chunk_articles=chunk_articles, chunk_bytes=chunk_bytes)
-    frames = _prepared(chunks, prepare, tally)
-    ahead = list(islice(frames, 2))
-    if workers == 1 or len(ahead) < 2:  # one chunk is not worth starting a process
-        tagger = Tagger(universe)
-        for frame in chain(ahead, frames):
+    with _Pool(tagger.universe, workers - 1) as pool:
+        while group := _read_group(chunks, workers, prepare, tally):
             started = time.perf_counter()
-            entities, mentions = tagger.tag_articles(frame, today=today)
+            tags = pool.tag(group[1:], today)
+            tagged = [(group[0], *tagger.tag_articles(group[0], today=today))]
+            remote = zip(group[1:], tags, strict=True)
+            tagged += [(frame, *future.result()) for frame, future in remote]
             tally.tagging_seconds += time.perf_counter() - started
-            yield _kept(frame, entities, mentions, con, tally)
-        return
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),  # no fork under polars' threads
-        initializer=_start_worker,
-        initargs=(universe or load(),),
-    )
-    try:
-        in_flight: deque[tuple[pl.DataFrame, Future]] = deque()
-        for frame in chain(ahead, frames):
-            in_flight.append((frame, pool.submit(_tag_in_worker, frame, today)))
-            while len(in_flight) > workers or (in_flight and in_flight[0][1].done()):
-                yield _kept_when_tagged(*in_flight.popleft(), con, tally)
-        while in_flight:
-            yield _kept_when_tagged(*in_flight.popleft(), con, tally)
-    finally:
-        pool.shutdown(cancel_futures=True)
+            for frame, entities, mentions in tagged:
+                if con is not None:
+                    articles.store_articles(con, frame)
+                    resolve.store_tags(con, entities, mentions)
+                tally.ids.append(frame["article_id"])
+                tally.entities += entities.height
+                tally.mentions += mentions.height
+                yield frame, entities, mentions
 
 
-def _prepared(
+def _read_group(
     chunks: Iterator[articles.ArticleBatch],
+    size: int,
     prepare: Callable[[pl.DataFrame], pl.DataFrame] | None,
     tally: Tally,
-) -> Iterator[pl.DataFrame]:
-    """The non-empty chunks' articles, prepared; their problems and files tallied."""
+) -> list[pl.DataFrame]:
+    """The next `size` non-empty chunks' articles (fewer at the end), prepared and tallied."""
+    group = []
     started = time.perf_counter()
     for batch in chunks:
         tally.problems.extend(batch.problems)
         tally.files.update(dict.fromkeys(batch.files))
-        tally.reading_seconds += time.perf_counter() - started
         if not batch.articles.is_empty():
-            yield prepare(batch.articles) if prepare else batch.articles
-        started = time.perf_counter()
+            group.append(prepare(batch.articles) if prepare else batch.articles)
+            if len(group) == size:
+                break
+    tally.reading_seconds += time.perf_counter() - started
+    return group
 
 
-def _kept_when_tagged(
-    frame: pl.DataFrame, tags: Future, con: duckdb.DuckDBPyConnection | None, tally: Tally
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    started = time.perf_counter()
-    entities, mentions = tags.result()
-    tally.tagging_seconds += time.perf_counter() - started
-    return _kept(frame, entities, mentions, con, tally)
+class _Pool:
+    """Worker processes with a warm Tagger each, started when first given work."""
 
+    def __init__(self, universe: Universe, size: int):
+        self._universe = universe
+        self._size = size
+        self._executor: ProcessPoolExecutor | None = None
 
-def _kept(
-    frame: pl.DataFrame,
-    entities: pl.DataFrame,
-    mentions: pl.DataFrame,
-    con: duckdb.DuckDBPyConnection | None,
-    tally: Tally,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """A chunk's tags, stored in `con` when given and counted."""
-    if con is not None:
-        articles.store_articles(con, frame)
-        resolve.store_tags(con, entities, mentions)
-    tally.ids.append(frame["article_id"])
-    tally.entities += entities.height
-    tally.mentions += mentions.height
-    return frame, entities, mentions
+    def tag(self, frames: list[pl.DataFrame], today: date) -> list[Future]:
+        if frames and self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self._size,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork under polars' threads
+                initializer=_start_worker,
+                initargs=(self._universe,),
+            )
+        return [self._executor.submit(_tag_in_worker, frame, today) for frame in frames]
+
+    def __enter__(self) -> "_Pool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
 
 
 _worker_tagger: Tagger | None = None
