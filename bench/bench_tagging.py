@@ -1,15 +1,12 @@
 """Tagging speed and memory on a large corpus, streamed from a JSONL file, against a gazetteer.
 
-Usage: python bench/bench_tagging.py [NEWS_DIR] [--articles N] [--threads T] [--workers W]
-                                     [--no-gazetteer]
+Usage: python bench/bench_tagging.py [NEWS_DIR] [--articles N] [--threads T] [--no-gazetteer]
 The corpus is the labelled dev set (NEWS_DIR, default ../shared/data/news; or, without it, the
 repo's test fixtures) repeated to N articles (default 100,000), each with its own id, written
 to a temporary JSONL file. It is tagged the way `tagger tag` does it (`tagger.corpus`: read,
-tag, chunk by chunk) in one process, then in W processes (default: one per core), then by the
-"hobbyist" peer on the same file in the same process: a
+tag, chunk by chunk), then by the "hobbyist" peer on the same file in the same process: a
 pyahocorasick automaton of every listed company's alias -> ticker, over each line's lower-cased
-title and body, keeping whole-word hits. Peak memory is this process's and the largest
-worker's (the gazetteer's is small); the ratio is the faster tagging run's.
+title and body, keeping whole-word hits. Peak memory is the process's (the gazetteer's is small).
 --threads sets POLARS_MAX_THREADS (default: all cores) to report per-core throughput.
 """
 
@@ -76,7 +73,6 @@ def main() -> None:
     parser.add_argument("news", nargs="?", type=Path, default=NEWS)
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
     parser.add_argument("--no-gazetteer", action="store_true")
     args = parser.parse_args()
     if args.threads:
@@ -108,27 +104,27 @@ def main() -> None:
     setup_seconds = time.perf_counter() - started
     tagger.tag_articles(pl.DataFrame({"article_id": ["0"], "title": [""], "body": ["Apple"]}))
 
-    print(f"corpus        {args.articles:,} articles, {megabytes:.1f} MB ({source})")
+    tally = Tally()
+    started = time.perf_counter()
+    for _ in tag_chunks(corpus, tagger.universe, tally=tally):
+        pass
+    seconds = time.perf_counter() - started
+    threads = pl.thread_pool_size()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"corpus        {tally.articles:,} articles, {megabytes:.1f} MB ({source})")
     print(f"set-up        universe, automata and lookups in {setup_seconds:.2f} s")
-    cores = len(os.sched_getaffinity(0))
-    fastest = None
-    for workers in dict.fromkeys([1, args.workers or cores]):
-        tally = Tally()
-        started = time.perf_counter()
-        for _ in tag_chunks(corpus, tagger.universe, tally=tally, workers=workers):
-            pass
-        seconds = time.perf_counter() - started
-        fastest = min(fastest or seconds, seconds)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(
-            f"{workers} process{'es' if workers > 1 else ''}   {seconds:.2f} s, "
-            f"{tally.articles / seconds:,.0f} articles/s, {megabytes / seconds:.1f} MB/s, "
-            f"{tally.entities:,} entities (reading {tally.reading_seconds:.2f} s); peak memory "
-            f"{peak:,.0f} MB here"
-            + (f", {worker_peak:,.0f} MB the largest worker" if workers > 1 else "")
-        )
-    seconds = fastest
+    print(
+        f"tagging       {seconds:.2f} s on {threads} threads, {tally.entities:,} entities "
+        f"(reading {tally.reading_seconds:.2f} s, tagging {tally.tagging_seconds:.2f} s)"
+    )
+    print(
+        f"throughput    {tally.articles / seconds:,.0f} articles/s, {megabytes / seconds:.1f} MB/s"
+    )
+    print(
+        f"per core      {tally.articles / seconds / threads:,.0f} articles/s, "
+        f"{megabytes / seconds / threads:.1f} MB/s"
+    )
+    print(f"peak memory   {peak:,.0f} MB")
     if not args.no_gazetteer:
         automaton = gazetteer(tagger.universe)
         started = time.perf_counter()

@@ -196,9 +196,6 @@ def tag(
         None, "--db", help="Also store articles and tags in this DuckDB file"
     ),
     universe: Path | None = typer.Option(None, help="Universe folder (default: the bundled one)"),
-    workers: int = typer.Option(
-        0, min=0, help="Processes tagging a large input side by side (0: one per core)"
-    ),
 ):
     """Find the companies each article names. Each is listed (ticker, exchange, CIK), private,
     or unresolved, with relevance 0-100 and role (subject, mentioned, source, boilerplate). The
@@ -222,7 +219,7 @@ def tag(
     def tagged(con, status):  # each chunk's records, as the format wants them
         nonlocal shown
         for frame, entities, mentions in corpus.tag_chunks(
-            paths, known, con=con, prepare=prepare, tally=tally, workers=workers
+            paths, known, con=con, prepare=prepare, tally=tally
         ):
             status(f"tagged {tally.articles:,} articles, {tally.entities:,} entities")
             records = resolve.nested_records(frame, entities, mentions)

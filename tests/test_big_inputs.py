@@ -110,21 +110,3 @@ try:
 finally:
     print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-@pytest.mark.slow
-def test_worker_processes_write_the_bytes_one_process_writes(tmp_path):
-    # 45k stories are three chunks: this process tags one, a worker process the others
-    news = tmp_path / "news.jsonl"
-    small_stories(news, 45_000)
-    outputs = {}
-    for workers in (1, 2):
-        target = tmp_path / f"tags-{workers}.jsonl"
-        args = ["tag", str(news), "--output", str(target), "--workers", str(workers), "--quiet"]
-        child = subprocess.run(
-            [sys.executable, "-c", MEASURED, *args], capture_output=True, text=True, timeout=900
-        )
-        assert child.returncode == 0, child.stderr[-2000:]
-        outputs[workers] = target.read_bytes()
-    assert outputs[1].count(b"\n") == 45_000
-    assert outputs[2] == outputs[1]

@@ -37,14 +37,6 @@ def test_chunks_give_the_tags_and_counts_of_one_batch(whole, chunked):
     assert tally.summary() == batch.summary()
 
 
-def test_worker_processes_give_the_tags_of_one_process(whole):
-    _, records = whole
-    tally = Tally()
-    chunks = tag_chunks(INPUTS, chunk_articles=7, tally=tally, workers=3)
-    assert pl.concat([nested_records(*chunk) for chunk in chunks]).equals(records)
-    assert tally.articles == records.height
-
-
 @pytest.mark.parametrize("fmt", [Format.jsonl, Format.json, Format.csv, Format.parquet])
 def test_chunks_write_what_one_frame_writes(whole, chunked, fmt, tmp_path):
     _, records = whole
