@@ -142,6 +142,11 @@ def test_a_restricted_universe_answers_as_the_whole_for_its_companies():
         universe.listings_of_tickers(whole, tickers),
         whole.listings.filter(pl.col("ticker").is_in(tickers.implode())),
     )
+    shuffled = universe.Universe(
+        whole.companies.reverse(), whole.listings, whole.aliases, whole.names
+    )
+    with pytest.raises(ValueError, match="not sorted"):
+        universe.restrict(shuffled, ids["company_id"])
 
 
 @pytest.mark.parametrize(

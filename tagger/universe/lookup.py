@@ -29,7 +29,8 @@ EQUITY_TYPES = ("common", "ADR", "ETF")
 class Universe:
     """The universe tables, as loaded for tagging: companies (one row per company), listings
     (every line with its validity), aliases (names and the companies they may name) and names
-    (the names companies bore before their last one, with their periods)."""
+    (the names companies bore before their last one, with their periods); companies, listings
+    and names in company_id order."""
 
     companies: pl.DataFrame
     listings: pl.DataFrame
@@ -56,6 +57,8 @@ def load(directory: Path = UNIVERSE_DIR) -> Universe:
                 f"{path}: not a readable universe table ({str(e).splitlines()[0]}); rebuild it "
                 "with `tagger universe build`"
             ) from None
+    for name in ("companies", "listings", "names"):  # in company order, as `restrict` needs
+        tables[name] = tables[name].sort("company_id", maintain_order=True)
     return Universe(**tables)
 
 
@@ -84,6 +87,8 @@ def per_universe(build: Callable[[Universe], T]) -> Callable[[Universe], T]:
 def _positions(ordered: pl.Series, wanted: pl.Series) -> np.ndarray:
     """The positions in `ordered` (sorted ascending) of its values equal to one of `wanted`,
     ascending: binary searches, so a few wanted values cost little against a large table."""
+    if not ordered.is_sorted():
+        raise ValueError(f"{ordered.name} is not sorted")
     wanted = wanted.drop_nulls()
     if wanted.dtype != ordered.dtype:
         wanted = wanted.cast(ordered.dtype)
