@@ -25,13 +25,7 @@ from tagger.articles import parse_published
 from tagger.errors import InputError
 from tagger.mentions import find_mentions
 from tagger.store import transaction
-from tagger.universe import (
-    Universe,
-    lines_as_of,
-    listing_records,
-    load,
-    names_as_of,
-)
+from tagger.universe import Universe, lines_as_of, listing_records, load, names_as_of
 from tagger.universe.lookup import per_universe
 
 WEIGHTS = {"title": 30, "lead": 25, "first": 15, "marker": 10, "share": 10, "count": 10}
