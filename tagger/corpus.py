@@ -3,10 +3,17 @@
 Memory is bounded by the chunk (`CHUNK_ARTICLES` articles, `CHUNK_BYTES` bytes of text), not by
 the corpus: only the running totals and the article ids outlive a chunk. `tagger tag` and
 `tagger run` go through here; what is done with each chunk's tags is the caller's.
+
+Chunks are tagged on `TAGGING_THREADS` threads, one chunk each, while this thread reads the next
+chunk and stores and hands out finished ones in their order: most of the tagging runs inside
+polars, which leaves Python's lock free, so two chunks in flight keep two cores busier than one
+(measured in bench/bench_tagging.py). At most `TAGGING_THREADS` chunks are in flight.
 """
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +26,7 @@ from tagger.warm import Tagger
 
 CHUNK_ARTICLES = 20_000
 CHUNK_BYTES = 20_000_000
+TAGGING_THREADS = 2
 
 
 @dataclass
@@ -61,23 +69,42 @@ def tag_chunks(
     articles before tagging (e.g. a publication time for all). `tally` counts as it goes."""
     tagger = Tagger(universe)
     tally = tally if tally is not None else Tally()
-    started = time.perf_counter()
+    in_flight: deque[tuple[pl.DataFrame, Future]] = deque()
+    with ThreadPoolExecutor(TAGGING_THREADS, thread_name_prefix="tagging") as pool:
+        for frame in _read(paths, tally, chunk_articles, chunk_bytes):
+            frame = prepare(frame) if prepare else frame
+            in_flight.append((frame, pool.submit(tagger.tag_articles, frame)))
+            if len(in_flight) == TAGGING_THREADS:
+                yield _finished(*in_flight.popleft(), con, tally)
+        while in_flight:
+            yield _finished(*in_flight.popleft(), con, tally)
+
+
+def _read(paths, tally: Tally, chunk_articles: int, chunk_bytes: int) -> Iterator[pl.DataFrame]:
+    """The non-empty article frames of the chunks read, with their problems and files tallied."""
     chunks = articles.iter_articles(paths, chunk_articles=chunk_articles, chunk_bytes=chunk_bytes)
+    started = time.perf_counter()
     for batch in chunks:
         tally.reading_seconds += time.perf_counter() - started
         tally.problems.extend(batch.problems)
         tally.files.update(dict.fromkeys(batch.files))
-        frame = batch.articles
-        if not frame.is_empty():
-            started = time.perf_counter()
-            frame = prepare(frame) if prepare else frame
-            entities, mentions = tagger.tag_articles(frame)
-            if con is not None:
-                articles.store_articles(con, frame)
-                resolve.store_tags(con, entities, mentions)
-            tally.tagging_seconds += time.perf_counter() - started
-            tally.ids.append(frame["article_id"])
-            tally.entities += entities.height
-            tally.mentions += mentions.height
-            yield frame, entities, mentions
+        if not batch.articles.is_empty():
+            yield batch.articles
         started = time.perf_counter()
+
+
+def _finished(
+    frame: pl.DataFrame, tagged: Future, con: duckdb.DuckDBPyConnection | None, tally: Tally
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """A chunk's (articles, entities, mentions) once tagged, stored in `con` when given;
+    `tally.tagging_seconds` counts the wait for it and the storing."""
+    started = time.perf_counter()
+    entities, mentions = tagged.result()
+    if con is not None:
+        articles.store_articles(con, frame)
+        resolve.store_tags(con, entities, mentions)
+    tally.tagging_seconds += time.perf_counter() - started
+    tally.ids.append(frame["article_id"])
+    tally.entities += entities.height
+    tally.mentions += mentions.height
+    return frame, entities, mentions

@@ -54,3 +54,33 @@ def test_nothing_to_write_writes_nothing(tmp_path):
     target = tmp_path / "out.jsonl"
     assert output.write_frames(iter([]), Format.jsonl, target) == 0
     assert not target.exists() and not list(tmp_path.iterdir())
+
+
+def test_chunks_are_tagged_two_at_a_time_and_handed_out_in_order(monkeypatch):
+    """Two chunks are tagged at once (on two threads), never more, and come out in order."""
+    import threading
+    import time
+
+    from tagger import corpus
+    from tagger.warm import Tagger
+
+    tag = Tagger.tag_articles
+    running, most = [0], []
+    lock = threading.Lock()
+
+    def slow_tag(self, frame):
+        with lock:
+            running[0] += 1
+            most.append(running[0])
+        time.sleep(0.05)  # long enough for the next chunk to be read and started
+        try:
+            return tag(self, frame)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(Tagger, "tag_articles", slow_tag)
+    chunks = list(tag_chunks(INPUTS, chunk_articles=7))
+    assert max(most) == corpus.TAGGING_THREADS == 2
+    ids = pl.concat([frame["article_id"] for frame, _, _ in chunks])
+    assert ids.equals(read_articles(INPUTS).articles["article_id"])
