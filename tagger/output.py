@@ -12,6 +12,7 @@
 It imports only rich at load time; polars frames arrive from the commands.
 """
 
+import io
 import json
 import logging
 import math
@@ -131,7 +132,9 @@ def write_frames(frames: Iterable, fmt: Format, output: Path | None = None) -> i
             elif fmt is Format.csv:
                 sink.write(frame.write_csv(include_header=rows == 0).encode())
             else:
-                sink.write(frame.write_ndjson().encode())
+                encoded = io.BytesIO()  # polars' bytes, not decoded to a str and encoded again
+                frame.write_ndjson(encoded)
+                sink.write(encoded.getbuffer())
             sink.flush()
             rows += frame.height
         if parquet is not None:
@@ -168,8 +171,6 @@ def _temporary_beside(path: Path) -> str:
 def frame_bytes(frame, fmt: Format) -> bytes:
     """`frame` encoded as `fmt` (not a table), values as they are: this output feeds other tools,
     so a CSV cell such as `-1:1` is not quoted for spreadsheets (the reports' CSVs are)."""
-    import io
-
     if fmt is Format.csv:
         return frame.write_csv().encode()
     if fmt is Format.json:
