@@ -271,9 +271,7 @@ def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .select("doc", pl.col("text").str.split("\n").alias("line"))
         .explode("line")
         .with_columns(pl.col("line").str.len_chars().alias("length"))
-        .with_columns(
-            (pl.col("length") + 1).cum_sum().over("doc").alias("next_start"),
-        )
+        .with_columns(_per_body((pl.col("length") + 1).cum_sum()).alias("next_start"))
         .with_columns(
             (pl.col("next_start") - pl.col("length") - 1).alias("start"),
             (
@@ -291,14 +289,18 @@ def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     lines = (
         lines.with_columns((pl.col("boilerplate") | (pl.col("length") < 200)).alias("footerish"))
         .with_columns(
-            pl.col("footerish").reverse().cum_min().reverse().over("doc").alias("tail_ok"),
+            # no line from here to the body's end that is not footerish
+            (
+                _per_body((~pl.col("footerish")).cast(pl.Int64).reverse().cum_sum().reverse(), True)
+                == 0
+            ).alias("tail_ok"),
         )
         .with_columns(
             (
                 pl.col("boilerplate")
                 | (
                     pl.col("tail_ok")
-                    & (pl.col("boilerplate").cast(pl.Int32).cum_max().over("doc") > 0)
+                    & (_per_body(pl.col("boilerplate").cast(pl.Int64).cum_sum()) > 0)
                 )
             ).alias("boilerplate")
         )
@@ -329,6 +331,22 @@ def zones(fielded: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         )
     )
     return spans, lead
+
+
+def _per_body(running: pl.Expr, backward: bool = False) -> pl.Expr:
+    """A running sum over all lines made one per body (each body's lines are consecutive rows),
+    without a window per doc: the sum reached before the body's first line (after its last,
+    for a sum `backward` from the end) is taken off."""
+    if backward:
+        edge = pl.col("doc") != pl.col("doc").shift(-1)
+        return (
+            running
+            - pl.when(edge.fill_null(True)).then(running.shift(-1).fill_null(0)).backward_fill()
+        )
+    edge = pl.col("doc") != pl.col("doc").shift(1)
+    return (
+        running - pl.when(edge.fill_null(True)).then(running.shift(1).fill_null(0)).forward_fill()
+    )
 
 
 _SPAN_COLUMNS = {"start": pl.Int64, "end": pl.Int64, "match": pl.String}
