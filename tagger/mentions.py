@@ -693,7 +693,8 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
         pl.col("after").str.extract(_BARE_TICKER_AFTER).alias("bare_symbol"),
         # "artificial intelligence (AI)": the marker only spells out the words before it
         (
-            pl.col("before")
+            pl.when(pl.col("ticker").is_not_null())  # only markers have one: the rest is null
+            .then(pl.col("before"))
             .str.extract_all(r"\b[A-Za-z]")
             .list.tail(pl.col("ticker").str.len_chars())
             .list.join("")
