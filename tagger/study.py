@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
+from importlib import import_module
 from pathlib import Path
 
 import duckdb
@@ -197,6 +198,7 @@ def run_study(
     events = prepared_events(events, settings)
     with_prices = _tickers_with_prices(con, events, settings)
     with ThreadPoolExecutor(1) as background:
+        background.submit(import_module, "scipy.special")  # ~0.3 s, while DuckDB reads prices
         measured = _measure(con, events, with_prices, settings, background)
         with store.transaction(con):
             study_id = _store(con, name, events, measured, settings)
@@ -794,15 +796,25 @@ def window_cars(
         )
         for k, v in batch.items():
             cars.setdefault(k, np.empty((size, *v.shape[1:]), dtype=v.dtype))[part] = v
+    cars["p"] = two_sided_t_p(est["df"][:, None], cars["t"])
     return cars
+
+
+def two_sided_t_p(df: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """2 P(T_df < -|t|), Student t, elementwise (df broadcast along t's rows); rows split over
+    threads (scipy's loop releases the GIL): the same bits in any split."""
+    from scipy import special
+
+    parts = _batches(len(t), max(1, -(-len(t) // _THREADS)))
+    with ThreadPoolExecutor(_THREADS) as pool:
+        p = pool.map(lambda rows: 2 * special.stdtr(df[rows], -np.abs(t[rows])), parts)
+        return np.concatenate(list(p))
 
 
 def _batch_window_cars(
     per_day: dict[str, np.ndarray], est: dict[str, np.ndarray], settings: StudySettings
 ) -> dict[str, np.ndarray]:
-    """`window_cars` of one batch of events."""
-    from scipy import special
-
+    """`window_cars` of one batch of events, but p."""
     first = settings.span[0]
     missing = np.isnan(per_day["ret"]) | np.isnan(per_day["market_return"])
     missing = np.cumsum(missing, axis=1, dtype=np.int32)
@@ -830,7 +842,6 @@ def _batch_window_cars(
         "car_var": car_var,
         "days": days.astype(np.int32),
         "t": t,
-        "p": 2 * special.stdtr(est["df"][:, None], -np.abs(t)),
         "gap": (gaps > 0).any(axis=1),
     }
 

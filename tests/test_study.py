@@ -231,6 +231,20 @@ def test_weighted_rank_sums_are_repeated_rows():
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("events", [0, 1, 7])
+def test_window_p_values_are_scipy_t_tails_in_any_split(monkeypatch, threads, events):
+    monkeypatch.setattr(study, "_THREADS", threads)
+    rng = np.random.default_rng(events)
+    df = rng.integers(3, 250, events).astype(float)
+    t = rng.standard_normal((events, 2)) * 3
+    t[:1, 1] = np.nan
+    p = study.two_sided_t_p(df[:, None], t)
+    want = 2 * st.t.sf(np.abs(t), df[:, None])
+    np.testing.assert_allclose(p, want, rtol=1e-9, atol=1e-15)
+    assert p.shape == t.shape and np.isnan(p[:1, 1]).all()
+
+
 def check_cross_sectional_tests(result, reference):
     n = len(reference)
     df = np.array([r["n"] - 2 for r in reference])
