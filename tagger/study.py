@@ -2,11 +2,12 @@
 
 Each event is measured on its listing's own venue (`tagger.markets`): day 0 and relative days
 follow that venue's exchange calendar, and the default market proxy is its local index (SPY for
-US listings). Returns come from `queries/study/returns.sql`; the per-event time series work
-(estimation-window sums, abnormal returns, ranks) is vectorised numpy over one dense ticker x
-session panel per calendar; the cross-sectional tests are `queries/study/aar.sql` and
-`caar.sql` over the stored tables, which pool events by relative day. Every convention (df, ddof,
-variance correction, calendars) is in docs/conventions.md with its source.
+US listings). Prices come from `queries/study/prices.sql`; the returns (`price_moves`) and the
+per-event time series work (estimation-window sums, abnormal returns, ranks) are vectorised
+numpy over one dense ticker x session panel per calendar; the cross-sectional tests are
+`queries/study/aar.sql` and `caar.sql` over the stored tables, which pool events by relative day.
+Every convention (df, ddof, variance correction, calendars) is in docs/conventions.md with its
+source.
 
 The store keeps every study (`study_settings`: id, name, settings, time); running a study under
 a name it already holds replaces that study only, in one transaction.
@@ -355,18 +356,39 @@ def _load_panel(
     sql.run(con, "study/inputs")
     _insert(con, "study_sessions", study_sessions)
     _insert(con, "study_tickers", study_tickers)
-    rows = sql.frame(con, "study/returns", log_returns=settings.returns == "log")
-    rows = rows.filter(pl.col("idx") >= first)
-    width = last - first + 1
-    cell = rows["ticker_id"].cast(pl.Int64).to_numpy() * width + rows["idx"].to_numpy() - first
-    ret = np.full(len(tickers) * width, np.nan)
-    log_volume = np.full(len(tickers) * width, np.nan)
-    implausible = np.zeros(len(tickers) * width, dtype=bool)
-    ret[cell] = rows["ret"].to_numpy()
-    log_volume[cell] = rows["log_volume"].to_numpy()
-    implausible[cell] = rows["implausible"].to_numpy()
-    shape = (len(tickers), width)
-    return Panel(first, ret.reshape(shape), log_volume.reshape(shape), implausible.reshape(shape))
+    rows = sql.frame(con, "study/prices")
+    shape = (len(tickers), last - first + 2)  # sessions first - 1 .. last: each return's previous
+    cell = rows["ticker_id"].cast(pl.Int64).to_numpy() * shape[1] + rows["idx"].to_numpy()
+    cell -= first - 1
+    present = np.zeros(shape, dtype=bool)
+    price, log_volume = np.full(shape, np.nan), np.full(shape, np.nan)
+    present.flat[cell] = True
+    price.flat[cell] = rows["price"].to_numpy()
+    log_volume.flat[cell] = rows["log_volume"].to_numpy()
+    ratio, implausible = price_moves(price, present)
+    ret = _log(con, ratio) if settings.returns == "log" else ratio - 1
+    return Panel(first, ret[:, 1:], log_volume[:, 1:], implausible[:, 1:])
+
+
+def price_moves(price: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From prices per ticker (rows) and consecutive sessions (columns; `present` where a price
+    is stored): P_t / P_t-1 where both are positive numbers (NaN otherwise, and on the first
+    session), and `implausible`: a stored price that is not a positive number, or a ratio above
+    4 or below 0.1."""
+    positive = present & (price > 0) & np.isfinite(price)
+    ratio = np.full(price.shape, np.nan)
+    both = positive[:, 1:] & positive[:, :-1]
+    np.divide(price[:, 1:], price[:, :-1], out=ratio[:, 1:], where=both)
+    with np.errstate(invalid="ignore"):
+        implausible = present & (~positive | (ratio > 4) | (ratio < 0.1))
+    return ratio, implausible
+
+
+def _log(con: duckdb.DuckDBPyConnection, ratio: np.ndarray) -> np.ndarray:
+    """ln(ratio) by DuckDB (queries/study/log_returns.sql), NaN where ratio is NaN."""
+    ratios = pl.DataFrame({"ratio": ratio.ravel()}, nan_to_null=True)
+    ln = con.from_arrow(ratios).query("study_ratios", sql.load("study/log_returns")).pl()
+    return ln["ret"].to_numpy().reshape(ratio.shape)
 
 
 # -- per-event measurement (numpy) -----------------------------------------------------------

@@ -245,6 +245,28 @@ def test_window_p_values_are_scipy_t_tails_in_any_split(monkeypatch, threads, ev
     assert p.shape == t.shape and np.isnan(p[:1, 1]).all()
 
 
+def test_price_moves_follow_the_return_rules_cell_by_cell():
+    nan, inf = float("nan"), float("inf")
+    price = np.array(
+        [
+            [10.0, 11.0, nan, 12.0, 13.0, 60.0, 3.0],
+            [5.0, 0.0, 5.0, -1.0, inf, 5.0, 5.5],
+            [nan, 2.0, 2.0, nan, 1.0, 1.0, 0.09],
+        ]
+    )
+    present = ~np.isnan(price)
+    present[2, 0] = True  # a stored NaN price: implausible, no return on either side
+    ratio, implausible = study.price_moves(price, present)
+    for i, j in np.ndindex(price.shape):
+        now, before = price[i, j], price[i, j - 1] if j else nan
+        positive = present[i, j] and np.isfinite(now) and now > 0
+        both = j > 0 and positive and present[i, j - 1] and np.isfinite(before) and before > 0
+        want = now / before if both else nan
+        assert ratio[i, j] == want or (np.isnan(want) and np.isnan(ratio[i, j])), (i, j)
+        jump = both and not 0.1 <= want <= 4
+        assert implausible[i, j] == (present[i, j] and (not positive or jump)), (i, j)
+
+
 def check_cross_sectional_tests(result, reference):
     n = len(reference)
     df = np.array([r["n"] - 2 for r in reference])
