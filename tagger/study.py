@@ -208,6 +208,7 @@ def run_study(
                 caar = with_p_values(sql.frame(con, "study/caar", study_id=study_id))
             _insert(con, "study_aar_all", aar.with_columns(pl.lit(study_id).alias("study_id")))
             _insert(con, "study_caar_all", caar.with_columns(pl.lit(study_id).alias("study_id")))
+    _drop_cached_blocks(con)
     frame = _events_frame(events, measured, settings)
     return StudyResult(settings, study_id, name, frame, aar, caar, _path_inputs(measured))
 
@@ -236,6 +237,30 @@ def _ticker(raw: str | None) -> str | None:
     from tagger.prices import normalise_ticker
 
     return normalise_ticker(raw) if raw else None
+
+
+def _drop_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand back the memory of the table blocks DuckDB keeps cached after a commit (at a million
+    events ~460 MB of the rows just written, which a file database has on disk by then): a
+    moment's low memory limit evicts them. Only under DuckDB's default limit (one the caller
+    set stays as it is) and for a file (an in-memory database would spill them to disk)."""
+    in_file = con.execute(
+        "SELECT path IS NOT NULL FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+    with duckdb.connect() as fresh:
+        default = _memory_limit(fresh) == _memory_limit(con)
+    if not (in_file and default):
+        return
+    try:
+        con.execute("SET memory_limit = '64MB'")
+    except duckdb.Error:  # more than that pinned: the cache stays
+        pass
+    finally:
+        con.execute("RESET memory_limit")
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
 
 
 @contextmanager

@@ -267,6 +267,32 @@ def test_price_moves_follow_the_return_rules_cell_by_cell():
         assert implausible[i, j] == (present[i, j] and (not positive or jump)), (i, j)
 
 
+def _cached_table_bytes(con) -> int:
+    return con.execute(
+        "SELECT sum(memory_usage_bytes) FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
+    ).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("where, limit", [("file", None), ("file", "3GB"), ("memory", None)])
+def test_cached_blocks_are_dropped_only_from_a_file_under_the_default_limit(tmp_path, where, limit):
+    con = duckdb.connect(str(tmp_path / "s.duckdb") if where == "file" else ":memory:")
+    if limit:
+        con.execute("SET memory_limit = $limit", {"limit": limit})
+    shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute("CREATE TABLE t (x DOUBLE)")
+    with store.transaction(con):  # as a study writes: a file database caches what it wrote
+        con.execute("INSERT INTO t SELECT range * 0.5 FROM range(16000000)")
+    before = _cached_table_bytes(con)
+    study._drop_cached_blocks(con)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == shown
+    after = _cached_table_bytes(con)
+    if where == "file" and limit is None:
+        assert before > 100e6 and after <= 64 * 2**20
+    else:
+        assert after == before
+    assert con.execute("SELECT sum(x) FROM t").fetchall()[0][0] == 0.25 * 15999999 * 16000000
+
+
 def check_cross_sectional_tests(result, reference):
     n = len(reference)
     df = np.array([r["n"] - 2 for r in reference])
