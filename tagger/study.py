@@ -1281,11 +1281,6 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
     for j, window in enumerate(settings.windows):
         for stat in ("car", "t", "p"):
             per_event[f"{stat}_{window_suffix(window)}"] = measured.per_window[stat][:, j]
-    flags = pl.concat_str(
-        [pl.when(pl.lit(pl.Series(measured.flags[f]))).then(pl.lit(f)) for f in FLAGS],
-        separator=";",
-        ignore_nulls=True,
-    )
     in_sample = np.zeros(len(events), dtype=bool)
     in_sample[keys] = est["in_sample"]
     return (
@@ -1296,11 +1291,29 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
                 for name, values in per_event.items()
             ),
             pl.Series("in_sample", in_sample),
-            flags.alias("flags"),
+            flag_texts(measured.flags),
             measured.note,
         )
         .with_columns(pl.col("estimation_days").cast(pl.Int32))
     )
+
+
+def flag_texts(flags: dict[str, np.ndarray]) -> pl.Series:
+    """Each event's flags as text, in FLAGS order, joined by ';' ('' for none)."""
+    code = np.zeros(len(flags[FLAGS[0]]), dtype=np.int64)
+    for bit, name in enumerate(FLAGS):
+        code |= flags[name].astype(np.int64) << bit
+    return _texts_of_flag_codes().gather(code)
+
+
+@cache
+def _texts_of_flag_codes() -> pl.Series:
+    """The text of every set of flags, at its code (bit i: FLAGS[i])."""
+    texts = [
+        ";".join(f for bit, f in enumerate(FLAGS) if code >> bit & 1)
+        for code in range(1 << len(FLAGS))
+    ]
+    return pl.Series("flags", texts, dtype=pl.String)
 
 
 def _spread(values: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:

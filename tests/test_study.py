@@ -293,6 +293,15 @@ def test_cached_blocks_are_dropped_only_from_a_file_under_the_default_limit(tmp_
     assert con.execute("SELECT sum(x) FROM t").fetchall()[0][0] == 0.25 * 15999999 * 16000000
 
 
+def test_flag_texts_list_each_events_flags_in_order():
+    rng = np.random.default_rng(5)
+    flags = {f: rng.random(300) < 0.3 for f in study.FLAGS}
+    flags = {f: np.r_[False, True, values] for f, values in flags.items()}  # none, then all
+    texts = study.flag_texts(flags).to_list()
+    want = [";".join(f for f in study.FLAGS if flags[f][i]) for i in range(302)]
+    assert texts == want and texts[0] == "" and texts[1] == ";".join(study.FLAGS)
+
+
 def check_cross_sectional_tests(result, reference):
     n = len(reference)
     df = np.array([r["n"] - 2 for r in reference])
