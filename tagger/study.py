@@ -2,11 +2,12 @@
 
 Each event is measured on its listing's own venue (`tagger.markets`): day 0 and relative days
 follow that venue's exchange calendar, and the default market proxy is its local index (SPY for
-US listings). Returns come from `queries/study/returns.sql`; the per-event time series work
-(estimation-window sums, abnormal returns, ranks) is vectorised numpy over one dense ticker x
-session panel per calendar; the cross-sectional tests are `queries/study/aar.sql` and
-`caar.sql` over the stored tables, which pool events by relative day. Every convention (df, ddof,
-variance correction, calendars) is in docs/conventions.md with its source.
+US listings). Prices come from `queries/study/prices.sql`; the returns (`price_moves`) and the
+per-event time series work (estimation-window sums, abnormal returns, ranks) are vectorised
+numpy over one dense ticker x session panel per calendar; the cross-sectional tests are
+`queries/study/aar.sql` and `caar.sql` over the stored tables, which pool events by relative day.
+Every convention (df, ddof, variance correction, calendars) is in docs/conventions.md with its
+source.
 
 The store keeps every study (`study_settings`: id, name, settings, time); running a study under
 a name it already holds replaces that study only, in one transaction.
@@ -17,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
+from importlib import import_module
 from pathlib import Path
 
 import duckdb
@@ -197,6 +199,7 @@ def run_study(
     events = prepared_events(events, settings)
     with_prices = _tickers_with_prices(con, events, settings)
     with ThreadPoolExecutor(1) as background:
+        background.submit(import_module, "scipy.special")  # ~0.3 s, while DuckDB reads prices
         measured = _measure(con, events, with_prices, settings, background)
         with store.transaction(con):
             study_id = _store(con, name, events, measured, settings)
@@ -205,6 +208,7 @@ def run_study(
                 caar = with_p_values(sql.frame(con, "study/caar", study_id=study_id))
             _insert(con, "study_aar_all", aar.with_columns(pl.lit(study_id).alias("study_id")))
             _insert(con, "study_caar_all", caar.with_columns(pl.lit(study_id).alias("study_id")))
+    _drop_cached_blocks(con)
     frame = _events_frame(events, measured, settings)
     return StudyResult(settings, study_id, name, frame, aar, caar, _path_inputs(measured))
 
@@ -233,6 +237,30 @@ def _ticker(raw: str | None) -> str | None:
     from tagger.prices import normalise_ticker
 
     return normalise_ticker(raw) if raw else None
+
+
+def _drop_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand back the memory of the table blocks DuckDB keeps cached after a commit (at a million
+    events ~460 MB of the rows just written, which a file database has on disk by then): a
+    moment's low memory limit evicts them. Only under DuckDB's default limit (one the caller
+    set stays as it is) and for a file (an in-memory database would spill them to disk)."""
+    in_file = con.execute(
+        "SELECT path IS NOT NULL FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+    with duckdb.connect() as fresh:
+        default = _memory_limit(fresh) == _memory_limit(con)
+    if not (in_file and default):
+        return
+    try:
+        con.execute("SET memory_limit = '64MB'")
+    except duckdb.Error:  # more than that pinned: the cache stays
+        pass
+    finally:
+        con.execute("RESET memory_limit")
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
 
 
 @contextmanager
@@ -353,18 +381,39 @@ def _load_panel(
     sql.run(con, "study/inputs")
     _insert(con, "study_sessions", study_sessions)
     _insert(con, "study_tickers", study_tickers)
-    rows = sql.frame(con, "study/returns", log_returns=settings.returns == "log")
-    rows = rows.filter(pl.col("idx") >= first)
-    width = last - first + 1
-    cell = rows["ticker_id"].cast(pl.Int64).to_numpy() * width + rows["idx"].to_numpy() - first
-    ret = np.full(len(tickers) * width, np.nan)
-    log_volume = np.full(len(tickers) * width, np.nan)
-    implausible = np.zeros(len(tickers) * width, dtype=bool)
-    ret[cell] = rows["ret"].to_numpy()
-    log_volume[cell] = rows["log_volume"].to_numpy()
-    implausible[cell] = rows["implausible"].to_numpy()
-    shape = (len(tickers), width)
-    return Panel(first, ret.reshape(shape), log_volume.reshape(shape), implausible.reshape(shape))
+    rows = sql.frame(con, "study/prices")
+    shape = (len(tickers), last - first + 2)  # sessions first - 1 .. last: each return's previous
+    cell = rows["ticker_id"].cast(pl.Int64).to_numpy() * shape[1] + rows["idx"].to_numpy()
+    cell -= first - 1
+    present = np.zeros(shape, dtype=bool)
+    price, log_volume = np.full(shape, np.nan), np.full(shape, np.nan)
+    present.flat[cell] = True
+    price.flat[cell] = rows["price"].to_numpy()
+    log_volume.flat[cell] = rows["log_volume"].to_numpy()
+    ratio, implausible = price_moves(price, present)
+    ret = _log(con, ratio) if settings.returns == "log" else ratio - 1
+    return Panel(first, ret[:, 1:], log_volume[:, 1:], implausible[:, 1:])
+
+
+def price_moves(price: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From prices per ticker (rows) and consecutive sessions (columns; `present` where a price
+    is stored): P_t / P_t-1 where both are positive numbers (NaN otherwise, and on the first
+    session), and `implausible`: a stored price that is not a positive number, or a ratio above
+    4 or below 0.1."""
+    positive = present & (price > 0) & np.isfinite(price)
+    ratio = np.full(price.shape, np.nan)
+    both = positive[:, 1:] & positive[:, :-1]
+    np.divide(price[:, 1:], price[:, :-1], out=ratio[:, 1:], where=both)
+    with np.errstate(invalid="ignore"):
+        implausible = present & (~positive | (ratio > 4) | (ratio < 0.1))
+    return ratio, implausible
+
+
+def _log(con: duckdb.DuckDBPyConnection, ratio: np.ndarray) -> np.ndarray:
+    """ln(ratio) by DuckDB (queries/study/log_returns.sql), NaN where ratio is NaN."""
+    ratios = pl.DataFrame({"ratio": ratio.ravel()}, nan_to_null=True)
+    ln = con.from_arrow(ratios).query("study_ratios", sql.load("study/log_returns")).pl()
+    return ln["ret"].to_numpy().reshape(ratio.shape)
 
 
 # -- per-event measurement (numpy) -----------------------------------------------------------
@@ -794,15 +843,25 @@ def window_cars(
         )
         for k, v in batch.items():
             cars.setdefault(k, np.empty((size, *v.shape[1:]), dtype=v.dtype))[part] = v
+    cars["p"] = two_sided_t_p(est["df"][:, None], cars["t"])
     return cars
+
+
+def two_sided_t_p(df: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """2 P(T_df < -|t|), Student t, elementwise (df broadcast along t's rows); rows split over
+    threads (scipy's loop releases the GIL): the same bits in any split."""
+    from scipy import special
+
+    parts = _batches(len(t), max(1, -(-len(t) // _THREADS)))
+    with ThreadPoolExecutor(_THREADS) as pool:
+        p = pool.map(lambda rows: 2 * special.stdtr(df[rows], -np.abs(t[rows])), parts)
+        return np.concatenate(list(p))
 
 
 def _batch_window_cars(
     per_day: dict[str, np.ndarray], est: dict[str, np.ndarray], settings: StudySettings
 ) -> dict[str, np.ndarray]:
-    """`window_cars` of one batch of events."""
-    from scipy import special
-
+    """`window_cars` of one batch of events, but p."""
     first = settings.span[0]
     missing = np.isnan(per_day["ret"]) | np.isnan(per_day["market_return"])
     missing = np.cumsum(missing, axis=1, dtype=np.int32)
@@ -830,7 +889,6 @@ def _batch_window_cars(
         "car_var": car_var,
         "days": days.astype(np.int32),
         "t": t,
-        "p": 2 * special.stdtr(est["df"][:, None], -np.abs(t)),
         "gap": (gaps > 0).any(axis=1),
     }
 
@@ -1223,11 +1281,6 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
     for j, window in enumerate(settings.windows):
         for stat in ("car", "t", "p"):
             per_event[f"{stat}_{window_suffix(window)}"] = measured.per_window[stat][:, j]
-    flags = pl.concat_str(
-        [pl.when(pl.lit(pl.Series(measured.flags[f]))).then(pl.lit(f)) for f in FLAGS],
-        separator=";",
-        ignore_nulls=True,
-    )
     in_sample = np.zeros(len(events), dtype=bool)
     in_sample[keys] = est["in_sample"]
     return (
@@ -1238,11 +1291,29 @@ def _events_frame(events: pl.DataFrame, measured: Measured, settings: StudySetti
                 for name, values in per_event.items()
             ),
             pl.Series("in_sample", in_sample),
-            flags.alias("flags"),
+            flag_texts(measured.flags),
             measured.note,
         )
         .with_columns(pl.col("estimation_days").cast(pl.Int32))
     )
+
+
+def flag_texts(flags: dict[str, np.ndarray]) -> pl.Series:
+    """Each event's flags as text, in FLAGS order, joined by ';' ('' for none)."""
+    code = np.zeros(len(flags[FLAGS[0]]), dtype=np.int64)
+    for bit, name in enumerate(FLAGS):
+        code |= flags[name].astype(np.int64) << bit
+    return _texts_of_flag_codes().gather(code)
+
+
+@cache
+def _texts_of_flag_codes() -> pl.Series:
+    """The text of every set of flags, at its code (bit i: FLAGS[i])."""
+    texts = [
+        ";".join(f for bit, f in enumerate(FLAGS) if code >> bit & 1)
+        for code in range(1 << len(FLAGS))
+    ]
+    return pl.Series("flags", texts, dtype=pl.String)
 
 
 def _spread(values: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:

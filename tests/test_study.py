@@ -231,6 +231,77 @@ def test_weighted_rank_sums_are_repeated_rows():
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("events", [0, 1, 7])
+def test_window_p_values_are_scipy_t_tails_in_any_split(monkeypatch, threads, events):
+    monkeypatch.setattr(study, "_THREADS", threads)
+    rng = np.random.default_rng(events)
+    df = rng.integers(3, 250, events).astype(float)
+    t = rng.standard_normal((events, 2)) * 3
+    t[:1, 1] = np.nan
+    p = study.two_sided_t_p(df[:, None], t)
+    want = 2 * st.t.sf(np.abs(t), df[:, None])
+    np.testing.assert_allclose(p, want, rtol=1e-9, atol=1e-15)
+    assert p.shape == t.shape and np.isnan(p[:1, 1]).all()
+
+
+def test_price_moves_follow_the_return_rules_cell_by_cell():
+    nan, inf = float("nan"), float("inf")
+    price = np.array(
+        [
+            [10.0, 11.0, nan, 12.0, 13.0, 60.0, 3.0],
+            [5.0, 0.0, 5.0, -1.0, inf, 5.0, 5.5],
+            [nan, 2.0, 2.0, nan, 1.0, 1.0, 0.09],
+        ]
+    )
+    present = ~np.isnan(price)
+    present[2, 0] = True  # a stored NaN price: implausible, no return on either side
+    ratio, implausible = study.price_moves(price, present)
+    for i, j in np.ndindex(price.shape):
+        now, before = price[i, j], price[i, j - 1] if j else nan
+        positive = present[i, j] and np.isfinite(now) and now > 0
+        both = j > 0 and positive and present[i, j - 1] and np.isfinite(before) and before > 0
+        want = now / before if both else nan
+        assert ratio[i, j] == want or (np.isnan(want) and np.isnan(ratio[i, j])), (i, j)
+        jump = both and not 0.1 <= want <= 4
+        assert implausible[i, j] == (present[i, j] and (not positive or jump)), (i, j)
+
+
+def _cached_table_bytes(con) -> int:
+    return con.execute(
+        "SELECT sum(memory_usage_bytes) FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
+    ).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("where, limit", [("file", None), ("file", "3GB"), ("memory", None)])
+def test_cached_blocks_are_dropped_only_from_a_file_under_the_default_limit(tmp_path, where, limit):
+    con = duckdb.connect(str(tmp_path / "s.duckdb") if where == "file" else ":memory:")
+    if limit:
+        con.execute("SET memory_limit = $limit", {"limit": limit})
+    shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute("CREATE TABLE t (x DOUBLE)")
+    with store.transaction(con):  # as a study writes: a file database caches what it wrote
+        con.execute("INSERT INTO t SELECT range * 0.5 FROM range(16000000)")
+    before = _cached_table_bytes(con)
+    study._drop_cached_blocks(con)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == shown
+    after = _cached_table_bytes(con)
+    if where == "file" and limit is None:
+        assert before > 100e6 and after <= 64 * 2**20
+    else:
+        assert after == before
+    assert con.execute("SELECT sum(x) FROM t").fetchall()[0][0] == 0.25 * 15999999 * 16000000
+
+
+def test_flag_texts_list_each_events_flags_in_order():
+    rng = np.random.default_rng(5)
+    flags = {f: rng.random(300) < 0.3 for f in study.FLAGS}
+    flags = {f: np.r_[False, True, values] for f, values in flags.items()}  # none, then all
+    texts = study.flag_texts(flags).to_list()
+    want = [";".join(f for f in study.FLAGS if flags[f][i]) for i in range(302)]
+    assert texts == want and texts[0] == "" and texts[1] == ";".join(study.FLAGS)
+
+
 def check_cross_sectional_tests(result, reference):
     n = len(reference)
     df = np.array([r["n"] - 2 for r in reference])
