@@ -516,10 +516,22 @@ def _print_price_report(report) -> None:
     _print_gaps(report.gaps)
 
 
+GAPS_SHOWN = 10  # "no prices" lines shown; --verbose shows every one
+
+
 def _print_gaps(gaps) -> None:
-    for gap in gaps:
+    """A warning for each ticker range without prices: the first `GAPS_SHOWN`, then a count of
+    the rest (each of them under --verbose)."""
+    for number, gap in enumerate(gaps):
         asked = f" (asked {gap.asked_at:%Y-%m-%d %H:%M %Z})" if gap.asked_at else ""
-        messages.warning(f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}{asked}")
+        line = f"no prices: {gap.ticker} {gap.start}..{gap.end}: {gap.reason}{asked}"
+        if number < GAPS_SHOWN:
+            messages.warning(line)
+        else:
+            messages.debug(line)
+    if len(gaps) > GAPS_SHOWN:
+        more = len(gaps) - GAPS_SHOWN
+        messages.warning(f"no prices for {more:,} more ticker ranges (--verbose lists each)")
 
 
 # -- study --------------------------------------------------------------------------------------

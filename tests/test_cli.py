@@ -651,3 +651,24 @@ def test_closed_stdout_stops_quietly(tmp_path):
     assert producer.wait() == 0
     assert json.loads(first)["id"] == "n0"
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_many_price_gaps_are_counted_after_the_first_ten(caplog):
+    """A study of many tickers without prices says ten of them and counts the rest in one
+    line; --verbose (the debug level) says every one."""
+    from datetime import date
+
+    from tagger.cli import GAPS_SHOWN, _print_gaps
+    from tagger.prices import PriceGap
+
+    gaps = [
+        PriceGap(f"T{i}", date(2024, 1, 2), date(2024, 1, 31), "not in the bundled price snapshot")
+        for i in range(GAPS_SHOWN + 3)
+    ]
+    with caplog.at_level("DEBUG", logger="tagger"):
+        _print_gaps(gaps)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("no prices: ")]
+    assert warnings[:GAPS_SHOWN] == said[:GAPS_SHOWN]
+    assert warnings[GAPS_SHOWN:] == ["no prices for 3 more ticker ranges (--verbose lists each)"]
+    assert [line.split()[2] for line in said] == [gap.ticker for gap in gaps]
