@@ -6,7 +6,8 @@ repo's test fixtures) repeated to N articles (default 100,000), each with its ow
 to a temporary JSONL file. It is tagged the way `tagger tag` does it (`tagger.corpus`: read,
 tag, chunk by chunk, two chunks at once on two threads), then by the "hobbyist" peer on the same
 file in the same process: a pyahocorasick automaton of every listed company's alias -> ticker,
-over each line's lower-cased title and body, keeping whole-word hits. Peak memory is the process's (the gazetteer's is small).
+over each line's lower-cased title and body, keeping whole-word hits. Peak memory is the
+process's (the gazetteer's is small).
 --threads sets POLARS_MAX_THREADS (default: all cores) to report per-core throughput.
 """
 
