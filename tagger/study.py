@@ -243,7 +243,9 @@ def _drop_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
     """Hand back the memory of the table blocks DuckDB keeps cached after a commit (at a million
     events ~460 MB of the rows just written, which a file database has on disk by then): a
     moment's low memory limit evicts them. Only under DuckDB's default limit (one the caller
-    set stays as it is) and for a file (an in-memory database would spill them to disk)."""
+    set stays as it is) and for a file (an in-memory database would spill them to disk). The
+    limit is the database's: a query on another connection to it at that instant could run out
+    of memory (the CLI has one connection)."""
     in_file = con.execute(
         "SELECT path IS NOT NULL FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()[0][0]
