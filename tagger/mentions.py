@@ -417,8 +417,8 @@ def _named_on_date(matches: pl.DataFrame) -> pl.DataFrame:
     """Each match's company: of the companies its alias may name (a row each), the first (by
     rank) whose name was in use on the article's date, else the first. Exact-case matches of an
     all-capitals headline's two passes at one place: the first pass's on a tie."""
-    body = (pl.col("field") == "body").cast(pl.Int64)  # _place: one number per (doc, field,
-    # start, exact) sorts faster than the four columns
+    # _place: one number per (doc, field, start, exact), which sorts faster than four columns
+    body = (pl.col("field") == "body").cast(pl.Int64)
     place = (pl.col("doc").cast(pl.Int64) * 2 + body) * 2**33 + pl.col("start") * 2
     return (
         matches.with_columns(
