@@ -410,7 +410,10 @@ def alias_matches(fielded: pl.DataFrame, universe: Universe) -> pl.DataFrame:
         (pl.col("start").cast(pl.Int64) + pl.col("key").str.len_bytes()).alias("end"),
     )
     named = _named_on_date(matches)
-    return _leftmost_longest(named.filter(_word_boundaries(), _styled()))
+    named = named.filter(_word_boundaries())
+    # the style test is for case-insensitive matches alone (exact ones are as their alias is)
+    loose = named.filter(~pl.col("exact")).filter(_styled())
+    return _leftmost_longest(pl.concat([named.filter("exact"), loose]))
 
 
 def _named_on_date(matches: pl.DataFrame) -> pl.DataFrame:
@@ -450,8 +453,7 @@ def _styled() -> pl.Expr:
     # "the Nasdaq" for the alias "The Nasdaq": the article may be lower case
     article = _cut("folded", pl.col("start"), 5).str.contains(r"^the [A-Z]")
     return (
-        pl.col("exact")
-        | ~first.str.contains(r"[a-z]")
+        ~first.str.contains(r"[a-z]")
         | (pl.col("alias").str.contains(r"[A-Z]") & (first == alias_first))
         | (pl.col("alias").str.contains(r"^The [A-Z]") & article)
     )
