@@ -23,7 +23,7 @@ import polars as pl
 
 from tagger.articles import parse_published
 from tagger.errors import InputError
-from tagger.mentions import find_mentions
+from tagger.mentions import find_mentions, per_doc
 from tagger.store import transaction
 from tagger.universe import Universe, lines_as_of, listing_records, load, names_as_of
 from tagger.universe.lookup import per_universe
@@ -454,11 +454,8 @@ def _number(entities: pl.DataFrame, accepted: pl.DataFrame) -> tuple[pl.DataFram
     entities = entities.sort(
         "doc", "relevance", "n_mentions", "name", descending=[False, True, True, False]
     )
-    # the row's place in its article's run of rows (a window per doc costs 20x as much)
-    row = pl.int_range(pl.len())
-    first_of_doc = (pl.col("doc") != pl.col("doc").shift()).fill_null(True)
-    entities = entities.with_columns(
-        (row - pl.when(first_of_doc).then(row).forward_fill()).cast(pl.Int32).alias("entity_idx")
+    entities = entities.with_columns(  # 0, 1, ... within each article
+        (per_doc(pl.int_range(1, pl.len() + 1)) - 1).cast(pl.Int32).alias("entity_idx")
     )
     keys = entities.select("doc", "entity_key", "article_id", "entity_idx")
     mentions = (
