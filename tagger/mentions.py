@@ -104,6 +104,10 @@ _SENTENCE_START = r"(?:^|[.!?:;]\s+|\n\s*|[\"(\[]\s*|\s-\s+)$"
 # A capitalised word right before the name: part of a longer proper noun ("Harrison Ford",
 # "UPI News", "Block Island" is the word after; see _PROPER_AFTER).
 _PERSON_BEFORE = r"(?:^|[^\w.])([A-Z][\w&'.-]*)\s+$"
+# ...but not a word that ends the sentence before ("...sell to Elon Musk. Tesla shares fell"):
+# two letters or more and a full stop, and not a title (Mr. Ford, St. Jude).
+_SENTENCE_END_WORD = r"^[A-Z][\w&'-]*[a-z]\.$"
+_TITLE_WORD = r"^(?:Mr|Mrs|Ms|Dr|Prof|St|Mt|Ft|Gen|Sen|Rep|Gov|Lt|Col|Capt|Sgt|Rev|Hon|Messrs)\.$"
 _NOT_PERSON = (
     r"^(?:The|A|An|This|That|These|Those|In|On|At|For|With|By|From|And|But|Or|As|If|While|"
     r"When|Why|How|What|After|Before|Since|Rival|Retailer|Giant|Shares|Stock|Buy|Sell|Hold|"
@@ -741,9 +745,14 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
         (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
         (after_lower.str.contains(_lowered(_STRONG_CUE_AFTER)) | cue_before).alias("strong_cue"),
         pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
-        (person.is_not_null() & ~person.fill_null("").str.contains(_NOT_PERSON)).alias(
-            "proper_before"
-        ),
+        (
+            person.is_not_null()
+            & ~person.fill_null("").str.contains(_NOT_PERSON)
+            & (
+                ~person.fill_null("").str.contains(_SENTENCE_END_WORD)
+                | person.fill_null("").str.contains(_TITLE_WORD)
+            )
+        ).alias("proper_before"),
         (
             (pl.col("field") == "title")
             & pl.col("before_lower").str.contains(_lowered(_VERB_BEFORE))

@@ -74,6 +74,8 @@ def test_seed_story_undated_is_judged_as_of_today():
         ("Target said quarterly sales rose 3%.", {"TGT"}),
         ("Analysts raised their target price for the sector.", set()),
         ("Harrison Ford starred in the film.", set()),
+        ("Twitter agreed to sell itself to Elon Musk. Tesla shares fell 12%.", {"TSLA"}),
+        ("Investors cheered Mr. Ford's remarks about the film.", set()),
         ("Ford Motor Co. recalled 100,000 trucks.", {"F"}),
         ("Gap Inc. shares fell after the report.", {"GAP"}),
         ("Investors should mind the gap between bid and ask.", set()),
