@@ -102,7 +102,10 @@ _CUE_BEFORE = (
 _LEGAL_AFTER = r"^(?:'s)?,?\s+(?:" + LEGAL_SUFFIX + r")(?:\W|$)"
 _SENTENCE_START = r"(?:^|[.!?:;]\s+|\n\s*|[\"(\[]\s*|\s-\s+)$"
 # A capitalised word right before the name: part of a longer proper noun ("Harrison Ford",
-# "UPI News", "Block Island" is the word after; see _PROPER_AFTER).
+# "UPI News"); or right after it, unless that word is a cue ("Buy On Cisco", "Block Island";
+# not "Apple IncAAPL.O").
+_PROPER_AFTER = r"^\s[A-Z][a-z]"
+_SUFFIX_AFTER = r"^\s(?:" + LEGAL_SUFFIX + ")"
 _PERSON_BEFORE = r"(?:^|[^\w.])([A-Z][\w&'.-]*)\s+$"
 # ...but not a word that ends the sentence before ("...sell to Elon Musk. Tesla shares fell"):
 # two letters or more and a full stop, and not a title (Mr. Ford, St. Jude).
@@ -605,7 +608,8 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> tuple[pl.DataFr
     and, read for ambiguous names and financial companies alone (see
     `_with_corroboration_context`), legal_after, cue, strong_cue (a cue that holds in a
     title-case headline), verb_before, coord_after/coord_before (the length of an "and"/comma
-    joining the name to the next/previous word), fund_after, sentence_start, proper_before.
+    joining the name to the next/previous word), fund_after, sentence_start, proper_before,
+    proper_after.
     """
     fielded = fields(articles)
     aliases = alias_matches(fielded, universe).select(
@@ -727,9 +731,9 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
 
 def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     """The context only ambiguous names and financial companies are judged on (legal_after,
-    cue, strong_cue, sentence_start, proper_before, verb_before, coord_after, coord_before,
-    fund_after), read for those mentions alone (false or null for others): most mentions are
-    neither, and these patterns are costly over a large corpus."""
+    cue, strong_cue, sentence_start, proper_before, proper_after, verb_before, coord_after,
+    coord_before, fund_after), read for those mentions alone (false or null for others): most
+    mentions are neither, and these patterns are costly over a large corpus."""
     financial = universe.companies.filter(pl.col("sector").is_in(["Financials", "Finance"])).select(
         "company_id"
     )
@@ -754,6 +758,10 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
             )
         ).alias("proper_before"),
         (
+            pl.col("after").str.contains(_PROPER_AFTER)
+            & ~pl.col("after").str.contains(_SUFFIX_AFTER)
+        ).alias("proper_after"),
+        (
             (pl.col("field") == "title")
             & pl.col("before_lower").str.contains(_lowered(_VERB_BEFORE))
         ).alias("verb_before"),
@@ -767,6 +775,7 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
         pl.lit(False).alias("strong_cue"),
         pl.lit(False).alias("sentence_start"),
         pl.lit(False).alias("proper_before"),
+        pl.lit(False).alias("proper_after"),
         pl.lit(False).alias("verb_before"),
         pl.lit(None, pl.UInt32).alias("coord_after"),
         pl.lit(None, pl.UInt32).alias("coord_before"),

@@ -154,7 +154,8 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
     # name is the company wherever it stands capitalised; a well-known one when capitalised
     # mid-sentence; any other needs a cue ("Gap shares", "Target said"). A capitalised word
     # just before it makes it part of a longer name ("Harrison Ford"), also before a legal
-    # suffix ("BMW of North America, LLC" is not "America, LLC").
+    # suffix ("BMW of North America, LLC" is not "America, LLC"), and so does one just after a
+    # name less than a household one that is no cue ("Buy On Cisco"; Apple Watch is Apple's).
     # A name an index or an exchange starts with ("Nasdaq", "Dow", "S&P") is the company only
     # with a cue that holds anywhere ("Nasdaq Inc said", "Dow shares"; not "Nasdaq stocks").
     index_name = pl.col("text").is_in(index_words.implode())
@@ -165,7 +166,8 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
         (pl.col("prominence") == 1) & mid_sentence & ~pl.col("verb_before")
     )
     cue = pl.when(loose_case).then(pl.col("strong_cue")).otherwise(pl.col("cue"))
-    longer_name = pl.col("proper_before") & ~loose_case
+    name_after = pl.col("proper_after") & ~pl.col("cue") & (pl.col("prominence") < 2)
+    longer_name = (pl.col("proper_before") | name_after) & ~loose_case
     by_context = (cue & ~pl.col("verb_before")) | by_prominence
     accept_ambiguous = (
         (pl.col("legal_after") & ~longer_name) | corroborated | (by_context & ~longer_name)
