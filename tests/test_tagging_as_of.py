@@ -97,6 +97,22 @@ def test_a_reused_ticker_names_the_company_of_its_date():
     assert fund["entity_id"] != "CIK:1326801" and fund["ticker"] == "FB"
 
 
+def test_a_name_passes_to_the_listed_company_that_bears_it_once_its_first_holder_has_left():
+    # Unilever NV (UN) left the lists in November 2020 when Unilever became one PLC
+    text = "Unilever said underlying sales rose 4%."
+    assert company(text, "2019-05-02", "Unilever")["ticker"] == "UN"
+    plc = company(text, "2023-05-02", "Unilever")
+    assert (plc["status"], plc["ticker"], plc["exchange"]) == ("listed", "ULVR.L", "LSE")
+    # Siemens' US line ended in 2014; Siemens AG stayed listed in Frankfurt
+    assert company("Siemens said orders rose.", "2023-11-30", "Siemens")["ticker"] == "SIE.DE"
+
+
+def test_a_dictionary_word_keeps_its_first_holder():
+    # "Total" would otherwise make every "Total revenue" TotalEnergies
+    record = tag("Total revenue rose 5% to $3 billion.", published="2023-05-02")
+    assert not [e for e in record["entities"] if e["status"] == "listed"]
+
+
 def test_listed_later():
     spacex = company("SpaceX launched again.", "2024-05-10", "SpaceX")
     assert (spacex["status"], spacex["reason"]) == ("private", "listed later, SPCX, 2026-06-12")

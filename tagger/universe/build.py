@@ -1104,6 +1104,8 @@ def _finish_aliases(
         pl.col("exchange").is_in(us_venues).fill_null(True).alias("us_company"),
         (pl.col("exchange").fill_null("") != "OTC").alias("exchange_listed"),
         pl.col("fate").is_null().alias("current"),
+        "fate_date",
+        "acquirer_id",
         pl.col("sp500").fill_null(False),
         pl.col("market_cap").fill_null(0.0),
         pl.col("prominence").fill_null(0),
@@ -1182,6 +1184,7 @@ def _finish_aliases(
     )
     frame = (
         frame.with_columns(ambiguous.first().over("group").alias("ambiguous"))
+        .with_columns(_handed_over(~lower.is_in(list(dictionary))))
         # matched with its exact case: an ambiguous name, a short one, an acronym (IBM, FDA)
         .with_columns((pl.col("ambiguous") | shaped_exact).alias("exact"))
         .with_columns(pl.when(pl.col("exact")).then(pl.col("alias")).otherwise(lower).alias("key"))
@@ -1190,6 +1193,36 @@ def _finish_aliases(
         .with_columns(pl.int_range(pl.len()).over("key", "exact").cast(pl.Int32).alias("rank"))
     )
     return frame.select(*ALIAS_SCHEMA).sort("key", "exact", "rank")
+
+
+def _handed_over(no_word: pl.Expr) -> list[pl.Expr]:
+    """valid_from and valid_to of a group's rows (sorted, best first) after this: a name whose
+    default is a company that left the lists (not into another company: Marathon Oil stays
+    ConocoPhillips' subsidiary), and that a listed company at least as well known bears too, is
+    the gone company's until it left and the listed one's from then on (Unilever: Unilever NV
+    until November 2020, Unilever PLC since). Not a dictionary word's (`no_word` false): "Total"
+    would make every "Total revenue" TotalEnergies."""
+    timeless = pl.col("valid_from").is_null() & pl.col("valid_to").is_null()
+    gone = (
+        ~pl.col("current")
+        & pl.col("fate_date").is_not_null()
+        & pl.col("acquirer_id").is_null()
+        & pl.col("valid_to").is_null()
+    )
+    listed_now = (pl.col("company_kind") == "listed") & pl.col("current")
+    heir_prominence = pl.when(listed_now).then(pl.col("prominence")).max().over("group")
+    handed_over = (
+        no_word
+        & gone.first().over("group")
+        & (heir_prominence >= pl.max_horizontal(pl.col("prominence").first().over("group"), 1))
+    )
+    left = pl.col("fate_date").first().over("group")
+    default = pl.int_range(pl.len()).over("group") == 0
+    heir = listed_now & timeless & (pl.col("prominence") == heir_prominence)
+    return [
+        pl.when(handed_over & heir).then(left).otherwise("valid_from").alias("valid_from"),
+        pl.when(handed_over & default).then(left).otherwise("valid_to").alias("valid_to"),
+    ]
 
 
 # ---------------------------------------------------------------- the tables as written
