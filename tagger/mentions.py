@@ -70,7 +70,8 @@ _CUE_AFTER = (
     r"executives?|earnings|revenue|sales|profits?|results|quarterly|investors|shareholders|"
     r"said|says|announced|announces|unveiled|unveils|launched|launches|posted|agreed|"
     r"acquired|acquires|stake|guidance|downgrade|upgrade|price target|PT|reports|names|"
-    r"appoints|declares|completes|prices|files|receives|signs|settles|withdraws|partners|"
+    r"appoints|declares|completes|prices (?:its|an?|the|\$|\d|upsized|offering|ipo|initial|"
+    r"public|senior|notes)|files|receives|signs|settles|withdraws|partners|"
     r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4])\b|" + _BOARD + ")"
 )
 # In a title-case or all-capitals headline every word is capitalised and a noun after a word

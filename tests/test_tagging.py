@@ -88,6 +88,8 @@ def test_seed_story_undated_is_judged_as_of_today():
         ("The Nasdaq Composite closed at a record.", set()),
         ("Shell plc (NYSE: SHEL) cut its buyback.", {"SHEL.L"}),
         ("The fraudster set up a shell company in Delaware.", set()),
+        ("Gold prices rose 1% while oil fell.", set()),
+        ("Gap prices its offering of senior notes.", {"GAP"}),
     ],
 )
 def test_classic_traps(text, expected):
