@@ -103,15 +103,16 @@ _CUE_BEFORE = (
 _LEGAL_AFTER = r"^(?:'s)?,?\s+(?:" + LEGAL_SUFFIX + r")(?:\W|$)"
 _SENTENCE_START = r"(?:^|[.!?:;]\s+|\n\s*|[\"(\[]\s*|\s-\s+)$"
 # A capitalised word right before the name: part of a longer proper noun ("Harrison Ford",
-# "UPI News"); or right after it, unless that word is a cue ("Buy On Cisco", "Block Island";
-# not "Apple IncAAPL.O").
-_PROPER_AFTER = r"^\s[A-Z][a-z]"
-_SUFFIX_AFTER = r"^\s(?:" + LEGAL_SUFFIX + ")"
+# "UPI News")...
 _PERSON_BEFORE = r"(?:^|[^\w.])([A-Z][\w&'.-]*)\s+$"
 # ...but not a word that ends the sentence before ("...sell to Elon Musk. Tesla shares fell"):
 # two letters or more and a full stop, and not a title (Mr. Ford, St. Jude).
 _SENTENCE_END_WORD = r"^[A-Z][\w&'-]*[a-z]\.$"
 _TITLE_WORD = r"^(?:Mr|Mrs|Ms|Dr|Prof|St|Mt|Ft|Gen|Sen|Rep|Gov|Lt|Col|Capt|Sgt|Rev|Hon|Messrs)\.$"
+# A capitalised word right after the name, unless it is a cue or a legal suffix ("Buy On
+# Cisco", "Block Island"; not "Apple IncAAPL.O").
+_PROPER_AFTER = r"^\s[A-Z][a-z]"
+_SUFFIX_AFTER = r"^\s(?:" + LEGAL_SUFFIX + ")"
 _NOT_PERSON = (
     r"^(?:The|A|An|This|That|These|Those|In|On|At|For|With|By|From|And|But|Or|As|If|While|"
     r"When|Why|How|What|After|Before|Since|Rival|Retailer|Giant|Shares|Stock|Buy|Sell|Hold|"
@@ -745,6 +746,7 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
     after_lower = pl.col("after_lower")
     cue_before = pl.col("before_lower").str.contains(_lowered(_CUE_BEFORE))
     person = pl.col("before").str.extract(_PERSON_BEFORE)
+    word = person.fill_null("")
     judged = framed.filter("_wanted").with_columns(
         pl.col("after").str.contains(_LEGAL_AFTER).alias("legal_after"),
         (after_lower.str.contains(_lowered(_CUE_AFTER)) | cue_before).alias("cue"),
@@ -752,11 +754,8 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
         pl.col("before").str.contains(_SENTENCE_START).alias("sentence_start"),
         (
             person.is_not_null()
-            & ~person.fill_null("").str.contains(_NOT_PERSON)
-            & (
-                ~person.fill_null("").str.contains(_SENTENCE_END_WORD)
-                | person.fill_null("").str.contains(_TITLE_WORD)
-            )
+            & ~word.str.contains(_NOT_PERSON)
+            & (~word.str.contains(_SENTENCE_END_WORD) | word.str.contains(_TITLE_WORD))
         ).alias("proper_before"),
         (
             pl.col("after").str.contains(_PROPER_AFTER)

@@ -166,7 +166,7 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
         (pl.col("prominence") == 1) & mid_sentence & ~pl.col("verb_before")
     )
     cue = pl.when(loose_case).then(pl.col("strong_cue")).otherwise(pl.col("cue"))
-    name_after = pl.col("proper_after") & ~pl.col("cue") & (pl.col("prominence") < 2)
+    name_after = pl.col("proper_after") & ~cue & (pl.col("prominence") < 2)
     longer_name = (pl.col("proper_before") | name_after) & ~loose_case
     by_context = (cue & ~pl.col("verb_before")) | by_prominence
     accept_ambiguous = (

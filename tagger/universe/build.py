@@ -1134,7 +1134,8 @@ def _finish_aliases(
     # Wikidata's aliases come in lower case: useless where the case decides (short names,
     # acronyms, ordinary words)
     lower_case_source = pl.col("alias") == lower
-    wordlike = lower.is_in(list(dictionary)) | lower.is_in(list(frequent))
+    dictionary_word = lower.is_in(list(dictionary))
+    wordlike = dictionary_word | lower.is_in(list(frequent))
     frame = frame.filter(~(lower_case_source & (shaped_exact | (single_word & wordlike))))
     windowed = pl.col("valid_from").is_not_null() | pl.col("valid_to").is_not_null()
     # the companies one name may denote, best first; the first (the default) decides how the
@@ -1168,7 +1169,7 @@ def _finish_aliases(
     default = pl.col("prominence").first().over("group")
     # an ordinary word (apple, target); or a frequent word naming an obscure company ("Crypto
     # Co"): a frequent word naming a well-known company (Comcast, Nvidia) is that company
-    common = lower.is_in(list(dictionary)) | (lower.is_in(list(frequent)) & (default == 0))
+    common = dictionary_word | (lower.is_in(list(frequent)) & (default == 0))
     # Short names are ambiguous (GE, ON), except a well-known company's three-letter acronym
     # that is no word (IBM, AMD, CME)
     short = (pl.col("alias").str.len_chars() <= 3) & ~(
@@ -1184,7 +1185,7 @@ def _finish_aliases(
     )
     frame = (
         frame.with_columns(ambiguous.first().over("group").alias("ambiguous"))
-        .with_columns(_handed_over(~lower.is_in(list(dictionary))))
+        .with_columns(_handed_over(~dictionary_word))
         # matched with its exact case: an ambiguous name, a short one, an acronym (IBM, FDA)
         .with_columns((pl.col("ambiguous") | shaped_exact).alias("exact"))
         .with_columns(pl.when(pl.col("exact")).then(pl.col("alias")).otherwise(lower).alias("key"))
