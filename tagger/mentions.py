@@ -93,6 +93,11 @@ _COORD_AFTER = r"^(\s*(?:,\s*(?:(?:and|&)\s+)?|(?:and|&)\s+))[A-Z]"
 _COORD_BEFORE = r"[\w.)'](\s*(?:,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+))$"
 # A fund's name after its sponsor's ("Invesco S&P 500 Equal Weight ETF", "iShares Core ... ETF")
 _FUND_AFTER = r"^(?:\s+(?:[A-Z0-9][\w&.'/+-]*|&))*?\s+(?:ETFs?|ETNs?|Funds?)\b"
+# A line of the accounts right after a word ("Total revenue", "Net sales"): a word opening a
+# sentence before one is an adjective more often than a company
+_ACCOUNTS_AFTER = (
+    r"^\s+(?:revenues?|sales|earnings|profits?|income|results|margins?|costs|expenses)\b"
+)
 # Words that, right before a name, say it is a company.
 _CUE_BEFORE = (
     r"(?i)(?:shares of|stake in|rivals?|retailer|giant|maker|company|firm|peers?|competitors?|"
@@ -610,8 +615,8 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> tuple[pl.DataFr
     and, read for ambiguous names and financial companies alone (see
     `_with_corroboration_context`), legal_after, cue, strong_cue (a cue that holds in a
     title-case headline), verb_before, coord_after/coord_before (the length of an "and"/comma
-    joining the name to the next/previous word), fund_after, sentence_start, proper_before,
-    proper_after.
+    joining the name to the next/previous word), fund_after, accounts_after (a line of the
+    accounts after it: "Total revenue"), sentence_start, proper_before, proper_after.
     """
     fielded = fields(articles)
     aliases = alias_matches(fielded, universe).select(
@@ -734,8 +739,8 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
 def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     """The context only ambiguous names and financial companies are judged on (legal_after,
     cue, strong_cue, sentence_start, proper_before, proper_after, verb_before, coord_after,
-    coord_before, fund_after), read for those mentions alone (false or null for others): most
-    mentions are neither, and these patterns are costly over a large corpus."""
+    coord_before, fund_after, accounts_after), read for those mentions alone (false or null for
+    others): most mentions are neither, and these patterns are costly over a large corpus."""
     financial = universe.companies.filter(pl.col("sector").is_in(["Financials", "Finance"])).select(
         "company_id"
     )
@@ -768,6 +773,7 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
         pl.col("after").str.extract(_COORD_AFTER).str.len_chars().alias("coord_after"),
         pl.col("before").str.extract(_COORD_BEFORE).str.len_chars().alias("coord_before"),
         pl.col("after").str.contains(_FUND_AFTER).alias("fund_after"),
+        pl.col("after").str.contains(_ACCOUNTS_AFTER).alias("accounts_after"),
     )
     others = framed.filter(~pl.col("_wanted")).with_columns(
         pl.lit(False).alias("legal_after"),
@@ -780,6 +786,7 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
         pl.lit(None, pl.UInt32).alias("coord_after"),
         pl.lit(None, pl.UInt32).alias("coord_before"),
         pl.lit(False).alias("fund_after"),
+        pl.lit(False).alias("accounts_after"),
     )
     return pl.concat([judged, others], how="vertical_relaxed").drop("_wanted")
 

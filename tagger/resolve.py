@@ -165,7 +165,10 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
     by_prominence = household | (
         (pl.col("prominence") == 1) & mid_sentence & ~pl.col("verb_before")
     )
-    cue = pl.when(loose_case).then(pl.col("strong_cue")).otherwise(pl.col("cue"))
+    # a word opening a sentence before a line of the accounts is an adjective ("Total revenue
+    # rose", "Net sales fell"), unless the company is well known ("Target sales fell")
+    adjective = pl.col("sentence_start") & pl.col("accounts_after") & (pl.col("prominence") < 1)
+    cue = pl.when(loose_case).then(pl.col("strong_cue")).otherwise(pl.col("cue") & ~adjective)
     name_after = pl.col("proper_after") & ~cue & (pl.col("prominence") < 2)
     longer_name = (pl.col("proper_before") | name_after) & ~loose_case
     by_context = (cue & ~pl.col("verb_before")) | by_prominence

@@ -76,7 +76,10 @@ def test_seed_story_undated_is_judged_as_of_today():
         ("Harrison Ford starred in the film.", set()),
         ("Twitter agreed to sell itself to Elon Musk. Tesla shares fell 12%.", {"TSLA"}),
         ("Investors cheered Mr. Ford's remarks about the film.", set()),
-        ("UBS Maintains Buy On Cisco, Lowers Target To $54 after the earnings report", {"CSCO"}),
+        (
+            "UBS Maintains Buy On Cisco, Lowers Target To $54 after the earnings report",
+            {"CSCO", "UBSG.SW"},
+        ),
         ("Ford Motor Co. recalled 100,000 trucks.", {"F"}),
         ("Gap Inc. shares fell after the report.", {"GAP"}),
         ("Investors should mind the gap between bid and ask.", set()),

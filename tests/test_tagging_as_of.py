@@ -98,19 +98,48 @@ def test_a_reused_ticker_names_the_company_of_its_date():
 
 
 def test_a_name_passes_to_the_listed_company_that_bears_it_once_its_first_holder_has_left():
-    # Unilever NV (UN) left the lists in November 2020 when Unilever became one PLC
-    text = "Unilever said underlying sales rose 4%."
-    assert company(text, "2019-05-02", "Unilever")["ticker"] == "UN"
-    plc = company(text, "2023-05-02", "Unilever")
-    assert (plc["status"], plc["ticker"], plc["exchange"]) == ("listed", "ULVR.L", "LSE")
+    # Aviva's US line (AV) ended in December 2016; Aviva plc stayed listed in London
+    text = "Aviva said operating profit rose."
+    assert company(text, "2015-05-04", "Aviva")["ticker"] == "AV"
+    plc = company(text, "2023-05-02", "Aviva")
+    assert (plc["status"], plc["ticker"], plc["exchange"]) == ("listed", "AV.L", "LSE")
     # Siemens' US line ended in 2014; Siemens AG stayed listed in Frankfurt
     assert company("Siemens said orders rose.", "2023-11-30", "Siemens")["ticker"] == "SIE.DE"
 
 
-def test_a_dictionary_word_keeps_its_first_holder():
-    # "Total" would otherwise make every "Total revenue" TotalEnergies
-    record = tag("Total revenue rose 5% to $3 billion.", published="2023-05-02")
-    assert not [e for e in record["entities"] if e["status"] == "listed"]
+@pytest.mark.parametrize(
+    ("text", "published", "mention", "ticker"),
+    [
+        # UBS AG issues the ETRACS notes under the name; UBS Group is the bank
+        ("UBS said profit rose.", "2015-05-04", "UBS", "UBSG.SW"),
+        ("UBS said profit rose.", "2025-05-05", "UBS", "UBSG.SW"),
+        # a Dorsey Wright note listed as "Bank Of Montreal" in 2017-2021
+        ("Bank of Montreal said profit rose.", "2019-05-28", "Bank of Montreal", "BMO.TO"),
+        # iPath notes and preferred trusts carried these names
+        ("Barclays agreed to pay $2 billion.", "2018-03-29", "Barclays", "BARC.L"),
+        ("Deutsche Bank said it would cut jobs.", "2016-10-03", "Deutsche Bank", "DBK.DE"),
+    ],
+)
+def test_a_bank_is_not_the_notes_it_issues(text, published, mention, ticker):
+    assert company(text, published, mention)["ticker"] == ticker
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "Total" would otherwise make every "Total revenue" TotalEnergies
+        "Total revenue rose 5% to $3 billion.",
+        "Net sales rose 4% in the quarter.",
+    ],
+)
+def test_a_word_opening_a_line_of_the_accounts_is_no_company(text):
+    for published in ("2019-05-02", "2023-05-02"):
+        assert tag(text, published=published)["entities"] == []
+
+
+def test_a_company_named_by_an_ordinary_word_still_opens_a_sentence():
+    assert company("Total said it would buy assets.", "2019-05-06", "Total")["ticker"] == "TOT"
+    assert company("Target sales fell 3%.", "2024-05-22", "Target")["ticker"] == "TGT"
 
 
 def test_listed_later():

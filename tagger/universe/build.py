@@ -1141,11 +1141,25 @@ def _finish_aliases(
     # the companies one name may denote, best first; the first (the default) decides how the
     # name is matched
     group = pl.when(shaped_exact).then(pl.col("alias")).otherwise(lower)
+    # a company that stands today (listed, and well known or trading on a US exchange at a known
+    # value) before one that does not (a note issuer, a gone or over-the-counter US line) of the
+    # same kind of name: "UBS" is UBS Group, not the ETRACS notes UBS AG issues; "Bank of
+    # Montreal" is BMO, not a Dorsey Wright note it issued. Dictionary words keep their order.
+    standing = (
+        pl.col("current")
+        & (pl.col("company_kind") == "listed")
+        & (
+            (pl.col("prominence") >= 1)
+            | (pl.col("us_company") & pl.col("exchange_listed") & (pl.col("market_cap") > 0))
+        )
+    )
+    yields = ~standing & ~dictionary_word
     frame = (
         frame.with_columns(group.alias("group"))
         .sort(
             "group",
             "kind_rank",
+            yields,
             pl.col("us_company").not_(),  # US news first: Compass is COMP before Compass Group
             pl.col("company_kind") != "listed",
             pl.col("current").not_(),
@@ -1160,7 +1174,7 @@ def _finish_aliases(
             "valid_from",
             "valid_to",
             "note",
-            descending=[False] * 7 + [True] + [False] * 8,
+            descending=[False] * 8 + [True] + [False] * 8,
             nulls_last=True,
         )
         # one row per company and name: its best kind, a timeless name before a windowed one
