@@ -138,9 +138,14 @@ _SOURCE_AFTER = (
 # financial-sector companies only).
 _ANALYST_BEFORE = r"(?i)(?:analysts? (?:at|from|with)|according to)\s+$"
 _ANALYST_AFTER = (
-    r"(?i)^(?:'s)?\s+(?:analysts?|research|strategists?|economists?|upgraded|downgraded|upgrades|"
-    r"downgrades|initiated|initiates|reiterated|reiterates|maintained|maintains|raised its|"
-    r"lowered its|cut its|set a|assigned|rates?)\b"
+    r"(?i)^(?:'s)?(?:\s+(?:Capital Markets|Capital|Securities|ISI))?\s+(?:analysts?|research|"
+    r"strategists?|economists?|upgraded|downgraded|upgrades|downgrades|initiated|initiates|"
+    r"reiterated|reiterates|maintained|maintains|assigned|rates?|"
+    r"(?:starts|started|resumes|resumed|assumes|assumed|reinstates|reinstated) coverage|"
+    # "Deutsche Bank Raises Price Target On Apple", "Mizuho Lifts Nvidia Target", "set a $90
+    # target"; not "Goldman raised its dividend"
+    r"(?:raises|raised|lowers|lowered|cuts|cut|lifts|lifted|boosts|boosted|trims|trimmed|hikes|"
+    r"hiked|sets|set)\s+(?:[\w$&'.-]+\s+){0,3}?(?:price target|PT|target|rating|estimates)\b)"
 )
 
 _EXCHANGES = (
@@ -736,16 +741,21 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
     return framed.drop("bare_symbol", "bare_own", "before_lower", "after_lower")
 
 
+def financial_ids(companies: pl.DataFrame) -> pl.Series:
+    """The ids of banks, brokers, insurers and the like, and of the companies they own (TD
+    Cowen, Credit Suisse): the names that may stand for a firm's analysts."""
+    in_sector = pl.col("sector").is_in(["Financials", "Finance"]).fill_null(False)
+    owners = companies.filter(in_sector)["company_id"]
+    return companies.filter(in_sector | pl.col("parent_id").is_in(owners.implode()))["company_id"]
+
+
 def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.DataFrame:
     """The context only ambiguous names and financial companies are judged on (legal_after,
     cue, strong_cue, sentence_start, proper_before, proper_after, verb_before, coord_after,
     coord_before, fund_after, accounts_after), read for those mentions alone (false or null for
     others): most mentions are neither, and these patterns are costly over a large corpus."""
-    financial = universe.companies.filter(pl.col("sector").is_in(["Financials", "Finance"])).select(
-        "company_id"
-    )
     wanted = pl.col("ambiguous").fill_null(False) | pl.col("company_id").is_in(
-        financial["company_id"].implode()
+        financial_ids(universe.companies).implode()
     ).fill_null(False)
     framed = framed.with_columns(wanted.alias("_wanted"))
     after_lower = pl.col("after_lower")

@@ -146,6 +146,37 @@ def test_the_rated_company_is_the_subject_not_the_broker(title, subject, broker)
     assert all(e["role"] == "source" and e["relevance"] <= 10 for e in brokers)
 
 
+@pytest.mark.parametrize(
+    ("title", "subject", "broker"),
+    [
+        ("Deutsche Bank Raises Price Target On Apple", "AAPL", "Deutsche Bank"),
+        ("Barclays Cuts Tesla Price Target", "TSLA", "Barclays"),
+        ("Mizuho Lifts Nvidia Target", "NVDA", "Mizuho"),
+        ("RBC Capital Reiterates Sector Perform On Microsoft", "MSFT", "Royal Bank of Canada"),
+        # a broker that is a bank's subsidiary
+        ("TD Cowen Maintains Outperform On Amazon", "AMZN", "TD Cowen"),
+    ],
+)
+def test_a_broker_found_by_its_rating_action_is_a_source(title, subject, broker):
+    record = tag("", title=title, published=DAY)
+    assert record["entities"][0]["ticker"] == subject
+    (found,) = [e for e in record["entities"] if e["name"].startswith(broker)]
+    assert (found["role"], found["relevance"]) == ("source", 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Goldman Sachs raised its quarterly dividend to $3 a share.",
+        "Barclays cuts 5,000 jobs in its investment bank.",
+        "JPMorgan raised its full-year forecast for net interest income.",
+    ],
+)
+def test_a_bank_acting_for_itself_is_the_subject(text):
+    (entity,) = tag(text, published=DAY)["entities"]
+    assert entity["role"] == "subject" and entity["relevance"] > 0
+
+
 def test_a_broker_is_a_source_in_the_body_too():
     record = tag(
         "Goldman Sachs upgraded Crocs to buy, citing strong demand.",
