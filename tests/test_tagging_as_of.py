@@ -125,6 +125,25 @@ def test_a_bank_is_not_the_notes_it_issues(text, published, mention, ticker):
 
 
 @pytest.mark.parametrize(
+    ("mention", "ticker"),
+    [
+        # the Nasdaq directory names BNS "Bank Nova Scotia Halifax Pfd 3 Ordinary Shares": the
+        # common shares, and so one company with its Toronto line
+        ("Scotiabank", "BNS.TO"),
+        # "Preferred Bank - Common Stock" is a bank's common stock, not a preferred
+        ("Preferred Bank", "PFBC"),
+        # short names news uses
+        ("BMO", "BMO.TO"),
+        ("SocGen", "GLE.PA"),
+        ("Bradesco", "BBDC3.SA"),
+    ],
+)
+def test_banks_by_the_names_news_gives_them(mention, ticker):
+    entity = company(f"{mention} said quarterly profit rose.", "2024-03-01", mention)
+    assert (entity["status"], entity["ticker"]) == ("listed", ticker)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # "Total" would otherwise make every "Total revenue" TotalEnergies

@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from tagger import universe
 from tagger.errors import NetworkError, TaggerError
+from tagger.universe.names import security_type
 
 TABLES = ("companies", "listings", "aliases", "names")
 
@@ -161,6 +162,22 @@ def test_a_restricted_universe_answers_as_the_whole_for_its_companies():
 )
 def test_name_cores(name, cores):
     assert universe.name_cores(universe.company_name(name)) == cores
+
+
+@pytest.mark.parametrize(
+    ("name", "etf", "kind"),
+    [
+        ("Preferred Bank - Common Stock", False, "common"),
+        ("Bank Nova Scotia Halifax Pfd 3 Ordinary Shares", False, "common"),
+        ("Bank of America Corporation Depositary Shares Series L Pfd", False, "preferred"),
+        ("Barclays PLC Common Stock", False, "common"),
+        ("Vodafone Group Plc - American Depositary Shares", False, "ADR"),
+        ("SPDR S&P 500 ETF Trust", True, "ETF"),
+    ],
+)
+def test_security_type(name, etf, kind):
+    frame = pl.DataFrame({"name": [name], "etf": [etf]})
+    assert frame.select(security_type(pl.col("name"), pl.col("etf")))[0, 0] == kind
 
 
 def aliases_of(name: str) -> pl.DataFrame:

@@ -30,7 +30,8 @@ _DROP_CORE = re.compile(r"^(?:The|A|An|New|First|Global|American|United|National
 
 SECURITY_TYPES = ("common", "ADR", "ETF", "preferred", "unit", "warrant", "right", "note")
 _TYPE_PATTERNS = [
-    ("common", r"(?i)partnership units|common units"),
+    # a name that ends by saying it is the common stock is ("Preferred Bank - Common Stock")
+    ("common", r"(?i)partnership units|common units|(?:common stock|(?:common|ordinary) shares)$"),
     ("ADR", r"(?i)american depositary|\bADSs?\b|\bADRs?\b"),
     ("warrant", r"(?i)\bwarrants?\b"),
     ("right", r"(?i)\brights?\b"),
