@@ -72,7 +72,13 @@ _CUE_AFTER = (
     r"acquired|acquires|stake|guidance|downgrade|upgrade|price target|PT|reports|names|"
     r"appoints|declares|completes|prices (?:its|an?|the|\$|\d|upsized|offering|ipo|initial|"
     r"public|senior|notes)|files|receives|signs|settles|withdraws|partners|"
-    r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4])\b|" + _BOARD + ")"
+    r"hires|expands|closes|beats|misses|raises|lowers|sees|Q[1-4]|"
+    # what companies do and commodities and people seldom do ("Ford recalled 100,000 trucks")
+    r"recalled|recalls|sued|sues|delivered|delivers|shipped|ships|introduced|introduces|"
+    r"disclosed|discloses|warned|warns|hired|laid off|lays off|plans to|intends to|aims to|"
+    r"(?:cut|cuts) (?:[\d,]+ jobs|its (?:forecast|outlook|guidance|dividend|workforce|prices))|"
+    r"(?:will|to) (?:cut|buy|acquire|close|open|invest|lay off|"
+    r"hire|report|pay))\b|" + _BOARD + ")"
 )
 # In a title-case or all-capitals headline every word is capitalised and a noun after a word
 # may be its object ("Oracle to Post Q2 Results"): only these cues after a name count there.
@@ -137,8 +143,10 @@ _SOURCE_AFTER = (
 # Citi"): the source of an opinion, not what the story is about (tagger.resolve applies it to
 # financial-sector companies only).
 _ANALYST_BEFORE = r"(?i)(?:analysts? (?:at|from|with)|according to)\s+$"
+# the words after a broker's name that are still its name ("RBC Capital", "Stifel Nicolaus")
+_BROKER_TAIL = r"(?:\s+(?:Capital Markets|Capital|Securities|ISI|Nicolaus|& Co\.?|& Company))?"
 _ANALYST_AFTER = (
-    r"(?i)^(?:'s)?(?:\s+(?:Capital Markets|Capital|Securities|ISI))?\s+(?:analysts?|research|"
+    r"(?i)^(?:'s)?" + _BROKER_TAIL + r"\s+(?:analysts?|research|"
     r"strategists?|economists?|upgraded|downgraded|upgrades|downgrades|initiated|initiates|"
     r"reiterated|reiterates|maintained|maintains|assigned|rates?|"
     r"(?:starts|started|resumes|resumed|assumes|assumed|reinstates|reinstated) coverage|"
@@ -146,6 +154,24 @@ _ANALYST_AFTER = (
     # target"; not "Goldman raised its dividend"
     r"(?:raises|raised|lowers|lowered|cuts|cut|lifts|lifted|boosts|boosted|trims|trimmed|hikes|"
     r"hiked|sets|set)\s+(?:[\w$&'.-]+\s+){0,3}?(?:price target|PT|target|rating|estimates)\b)"
+)
+_RATINGS = (
+    r"(?:strong )?(?:buy|sell|hold|neutral|outperform|underperform|overweight|underweight|"
+    r"equal[- ]weight|market perform|sector perform|peer perform|in-line|reduce|accumulate)"
+)
+# A rating action names a broker whatever company it is ("Cantor Fitzgerald Maintains Align
+# Technology at Hold", "Wedbush Increases PT to $11", "DA Davidson Upgrades Calumet to
+# Neutral"); not "Intel cuts jobs to hold costs".
+_RATING_AFTER = (
+    r"(?i)^(?:'s)?" + _BROKER_TAIL + r"\s+(?:"
+    r"(?:upgrades|upgraded|downgrades|downgraded|maintains|maintained|reiterates|reiterated|"
+    r"initiates|initiated|resumes|resumed|assumes|assumed|reinstates|reinstated|raises|raised|"
+    r"lowers|lowered|cuts|cut|increases|increased|lifts|lifted|boosts|boosted|trims|trimmed)"
+    r"\s+(?:[\w$&'.,-]+\s+){0,6}?(?:(?:to|at) " + _RATINGS + r"(?:\s*(?:$|[,;.:)-])|"
+    r"\s+(?:rating|from|and|with|on)\b)|price target|PT\b|coverage\b)|"
+    r"(?:maintains|maintained|reiterates|reiterated|initiates|initiated|assigns|rates) "
+    + _RATINGS
+    + r"(?: rating)? on\b)"
 )
 
 _EXCHANGES = (
@@ -616,7 +642,8 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> tuple[pl.DataFr
     'marker', or 'organisation' for a legal-suffix name found by pattern), ambiguous,
     marker (exchange|cashtag|parenthesized|bare|null), ticker (marker's ticker), zone
     (title|lead|body|boilerplate), case (the field's: upper|title|sentence), and context
-    flags: source, analyst, spelled_out (a marker that is the initials of the words before it)
+    flags: source, analyst, rating (a rating action after it: a broker, whatever its sector),
+    spelled_out (a marker that is the initials of the words before it)
     and, read for ambiguous names and financial companies alone (see
     `_with_corroboration_context`), legal_after, cue, strong_cue (a cue that holds in a
     title-case headline), verb_before, coord_after/coord_before (the length of an "and"/comma
@@ -714,6 +741,7 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
             before_lower.str.contains(_lowered(_ANALYST_BEFORE))
             | after_lower.str.contains(_lowered(_ANALYST_AFTER))
         ).alias("analyst"),
+        after_lower.str.contains(_lowered(_RATING_AFTER)).alias("rating"),
         pl.col("after").str.extract(_BARE_TICKER_AFTER).alias("bare_symbol"),
         # "artificial intelligence (AI)": the marker only spells out the words before it
         (

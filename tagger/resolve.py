@@ -115,9 +115,11 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
         pl.col("company_id").is_in(financial_ids(named.companies).implode()).alias("financial"),
     )
     found = found.join(info, on="company_id", how="left").with_columns(
-        (pl.col("source") | (pl.col("analyst") & pl.col("financial").fill_null(False))).alias(
-            "source"
-        )
+        (
+            pl.col("source")
+            | (pl.col("analyst") & pl.col("financial").fill_null(False))
+            | pl.col("rating")
+        ).alias("source")
     )
     not_companies = found.filter(pl.col("company_kind") == "not_company")
     found = found.filter(pl.col("company_kind").fill_null("") != "not_company")

@@ -155,6 +155,11 @@ def test_the_rated_company_is_the_subject_not_the_broker(title, subject, broker)
         ("RBC Capital Reiterates Sector Perform On Microsoft", "MSFT", "Royal Bank of Canada"),
         # a broker that is a bank's subsidiary
         ("TD Cowen Maintains Outperform On Amazon", "AMZN", "TD Cowen"),
+        # private brokers, known by the rating action alone
+        ("Wedbush Raises PT to $250 on Tesla", "TSLA", "Wedbush"),
+        ("Cantor Fitzgerald Maintains Nvidia at Overweight, Lifts PT", "NVDA", "Cantor"),
+        ("DA Davidson Upgrades Zoom Video to Buy", "ZM", "D.A. Davidson"),
+        ("Stifel Nicolaus Downgrades Best Buy to Hold", "BBY", "Stifel"),
     ],
 )
 def test_a_broker_found_by_its_rating_action_is_a_source(title, subject, broker):
@@ -170,6 +175,7 @@ def test_a_broker_found_by_its_rating_action_is_a_source(title, subject, broker)
         "Goldman Sachs raised its quarterly dividend to $3 a share.",
         "Barclays cuts 5,000 jobs in its investment bank.",
         "JPMorgan raised its full-year forecast for net interest income.",
+        "Intel cuts jobs to hold costs down.",
     ],
 )
 def test_a_bank_acting_for_itself_is_the_subject(text):

@@ -81,6 +81,10 @@ def test_seed_story_undated_is_judged_as_of_today():
             {"CSCO", "UBSG.SW"},
         ),
         ("Ford Motor Co. recalled 100,000 trucks.", {"F"}),
+        # what a company does makes an ordinary word opening a sentence the company
+        ("Ford recalled 100,000 trucks.", {"F"}),
+        ("Gap warned that sales would fall.", {"GAP"}),
+        ("Gold cut its gains after the Fed minutes.", set()),
         ("Gap Inc. shares fell after the report.", {"GAP"}),
         ("Investors should mind the gap between bid and ask.", set()),
         ("Visa and Mastercard reported higher payment volumes.", {"V", "MA"}),
