@@ -150,6 +150,9 @@ _ANALYST_AFTER = (
     r"strategists?|economists?|upgraded|downgraded|upgrades|downgrades|initiated|initiates|"
     r"reiterated|reiterates|maintained|maintains|assigned|rates?|"
     r"(?:starts|started|resumes|resumed|assumes|assumed|reinstates|reinstated) coverage|"
+    # "Jefferies Bullish On Home Health", "Credit Suisse Adjusts Its Top Picks"
+    r"(?:turns |gets )?(?:bullish|bearish|cautious|constructive) on|"
+    r"(?:[\w']+ ){0,2}top picks?|sees (?:upside|downside)|"
     # "Deutsche Bank Raises Price Target On Apple", "Mizuho Lifts Nvidia Target", "set a $90
     # target"; not "Goldman raised its dividend"
     r"(?:raises|raised|lowers|lowered|cuts|cut|lifts|lifted|boosts|boosted|trims|trimmed|hikes|"
