@@ -155,7 +155,7 @@ def test_the_rated_company_is_the_subject_not_the_broker(title, subject, broker)
         ("RBC Capital Reiterates Sector Perform On Microsoft", "MSFT", "Royal Bank of Canada"),
         ("Morgan Stanley Turns Bearish On Apple", "AAPL", "Morgan Stanley"),
         ("Goldman Sachs Sees Upside In Nike Shares", "NKE", "Goldman Sachs"),
-        ("JPMorgan Top Picks For 2024: Amazon, Microsoft", "AMZN", "J P Morgan"),
+        ("JPMorgan Top Picks For 2024: Amazon, Microsoft", "AMZN", "JPMorgan"),
         # a broker that is a bank's subsidiary
         ("TD Cowen Maintains Outperform On Amazon", "AMZN", "TD Cowen"),
         # private brokers, known by the rating action alone
