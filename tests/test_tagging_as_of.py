@@ -19,6 +19,7 @@ def company(text: str, published: str, mention: str) -> dict:
 TWITTER = "Twitter said its board accepted the offer. Twitter shares rose 5%."
 ACTIVISION = "Activision Blizzard said bookings rose; Activision Blizzard shares gained 2%."
 CONNS = "Conn's Inc. said same-store sales fell 9% and its shares slid."
+CREDIT_SUISSE = "Credit Suisse said it would cut jobs; Credit Suisse shares fell."
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,17 @@ CONNS = "Conn's Inc. said same-store sales fell 9% and its shares slid."
             None,
             "MSFT",
             "part of Microsoft since 2023-10-13, was ATVI",
+        ),
+        # taken over while its home line stayed in the non-US data
+        (CREDIT_SUISSE, "2023-03-20", "Credit Suisse", "listed", "CSGN.SW", None, None),
+        (
+            CREDIT_SUISSE,
+            "2024-05-02",
+            "Credit Suisse",
+            "private",
+            None,
+            "UBSG.SW",
+            "part of UBS Group AG since 2023-06-09, was CSGN.SW",
         ),
         # bankrupt
         (

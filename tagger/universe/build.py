@@ -159,7 +159,7 @@ def build_tables(raw: Path, curated: Path, words: Path) -> dict[str, pl.DataFram
     companies, aliases = _add_not_companies(companies, aliases, cur["not_companies"])
     companies, aliases = _add_private(companies, aliases, raw, cur["private"])
     companies, aliases = _add_brands(companies, aliases, cur["brands"])
-    companies = _add_fates(companies, listings, cur["fates"])
+    companies, listings = _add_fates(companies, listings, cur["fates"])
     aliases = pl.concat(
         [aliases, _wikidata_aliases(raw, companies, listings, aliases)], how="diagonal"
     )
@@ -967,10 +967,15 @@ FATES = ("acquired", "merged", "taken_private", "bankrupt", "delisted")
 
 def _add_fates(
     companies: pl.DataFrame, listings: pl.DataFrame, fates: pl.DataFrame
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Curated fates (data/universe/curated/fates.csv: ticker, last_trade, fate, acquirer,
     acquirer_ticker, note) of companies that left the lists, matched by their last ticker and
-    last trading day; the acquirer found by its ticker on that day."""
+    last trading day; the acquirer found by its ticker on that day.
+
+    A company bought or taken private leaves every list: when another of its share lines is
+    still open but no longer has a market value (a home line the non-US data keeps after the
+    takeover: Credit Suisse's CSGN.SW after UBS bought it), that line ends the same day; its
+    preferreds and notes may well trade on and are left as they are."""
     bad = fates.filter(~pl.col("fate").is_in(FATES))
     if bad.height:
         raise TaggerError(
@@ -989,6 +994,27 @@ def _add_fates(
     ended = companies.filter(pl.col("fate").is_not_null()).select(
         "company_id", "ticker", pl.col("fate_date").alias("last_trade")
     )
+    gone_everywhere = ("acquired", "merged", "taken_private")
+    still_open = (
+        fates.filter(pl.col("fate").is_in(gone_everywhere))
+        .join(
+            listings.filter(pl.col("valid_to").is_not_null()).select(
+                "company_id",
+                "ticker",
+                (pl.col("valid_to") - pl.duration(days=1)).alias("last_trade"),
+            ),
+            on=["ticker", "last_trade"],
+        )
+        .join(
+            companies.filter(pl.col("fate").is_null(), pl.col("market_cap").is_null()).select(
+                "company_id"
+            ),
+            on="company_id",
+        )
+        .select("company_id", "ticker", "last_trade")
+        .unique("company_id", keep="first", maintain_order=True)
+    )
+    ended = pl.concat([ended, still_open])
     lines = listings.select(
         pl.col("company_id").alias("acquirer"),
         pl.col("ticker").alias("acquirer_ticker"),
@@ -1018,17 +1044,39 @@ def _add_fates(
             .then(pl.col("acquirer_name").replace("", None))
             .alias("acquirer_name"),
             pl.col("note").replace("", None).alias("curated_note"),
+            pl.col("last_trade").alias("curated_date"),
         )
     )
-    return (
+    companies = (
         companies.join(curated, on="company_id", how="left")
         .with_columns(
             pl.coalesce("curated_fate", "fate").alias("fate"),
+            pl.coalesce(
+                "fate_date", pl.when(pl.col("curated_fate").is_not_null()).then("curated_date")
+            ).alias("fate_date"),
             pl.coalesce("acquirer", "acquirer_id").alias("acquirer_id"),
             pl.coalesce("acquirer_name", "curated_note").alias("fate_note"),
         )
-        .drop("curated_fate", "acquirer", "acquirer_name", "curated_note")
+        .drop("curated_fate", "acquirer", "acquirer_name", "curated_note", "curated_date")
     )
+    closed = still_open.select(
+        "company_id", (pl.col("last_trade") + pl.duration(days=1)).alias("closed_on")
+    )
+    listings = (
+        listings.join(closed, on="company_id", how="left")
+        .with_columns(
+            pl.when(
+                pl.col("valid_to").is_null()
+                & pl.col("security_type").is_in(["common", "ADR"])
+                & (pl.col("valid_from").is_null() | (pl.col("valid_from") < pl.col("closed_on")))
+            )
+            .then(pl.col("closed_on"))
+            .otherwise(pl.col("valid_to"))
+            .alias("valid_to")
+        )
+        .drop("closed_on")
+    )
+    return companies, listings
 
 
 # ---------------------------------------------------------------- aliases
