@@ -141,7 +141,7 @@ _SOURCE_AFTER = (
 )
 # A bank or broker acting as an analyst ("Morgan Stanley upgraded the stock", "analysts at
 # Citi"): the source of an opinion, not what the story is about (tagger.resolve applies it to
-# financial-sector companies only).
+# financial-sector companies and the companies they own only; `_RATING_AFTER` to any).
 _ANALYST_BEFORE = r"(?i)(?:analysts? (?:at|from|with)|according to)\s+$"
 # the words after a broker's name that are still its name ("RBC Capital", "Stifel Nicolaus")
 _BROKER_TAIL = r"(?:\s+(?:Capital Markets|Capital|Securities|ISI|Nicolaus|& Co\.?|& Company))?"
