@@ -645,7 +645,8 @@ def find_mentions(articles: pl.DataFrame, universe: Universe) -> tuple[pl.DataFr
     'marker', or 'organisation' for a legal-suffix name found by pattern), ambiguous,
     marker (exchange|cashtag|parenthesized|bare|null), ticker (marker's ticker), zone
     (title|lead|body|boilerplate), case (the field's: upper|title|sentence), and context
-    flags: source, analyst, rating (a rating action after it: a broker, whatever its sector),
+    flags: financial (a bank, broker or the like, or a company one owns), source, analyst,
+    rating (a rating action after it: a broker, whatever its sector),
     spelled_out (a marker that is the initials of the words before it)
     and, read for ambiguous names and financial companies alone (see
     `_with_corroboration_context`), legal_after, cue, strong_cue (a cue that holds in a
@@ -772,7 +773,7 @@ def _with_context(mentions: pl.DataFrame, named: Universe) -> pl.DataFrame:
     return framed.drop("bare_symbol", "bare_own", "before_lower", "after_lower")
 
 
-def financial_ids(companies: pl.DataFrame) -> pl.Series:
+def _financial_ids(companies: pl.DataFrame) -> pl.Series:
     """The ids of banks, brokers, insurers and the like, and of the companies they own (TD
     Cowen, Credit Suisse): the names that may stand for a firm's analysts."""
     in_sector = pl.col("sector").is_in(["Financials", "Finance"]).fill_null(False)
@@ -785,10 +786,10 @@ def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.
     cue, strong_cue, sentence_start, proper_before, proper_after, verb_before, coord_after,
     coord_before, fund_after, accounts_after), read for those mentions alone (false or null for
     others): most mentions are neither, and these patterns are costly over a large corpus."""
-    wanted = pl.col("ambiguous").fill_null(False) | pl.col("company_id").is_in(
-        financial_ids(universe.companies).implode()
-    ).fill_null(False)
-    framed = framed.with_columns(wanted.alias("_wanted"))
+    financial = pl.col("company_id").is_in(_financial_ids(universe.companies).implode())
+    framed = framed.with_columns(financial.fill_null(False).alias("financial")).with_columns(
+        (pl.col("ambiguous").fill_null(False) | pl.col("financial")).alias("_wanted")
+    )
     after_lower = pl.col("after_lower")
     cue_before = pl.col("before_lower").str.contains(_lowered(_CUE_BEFORE))
     person = pl.col("before").str.extract(_PERSON_BEFORE)

@@ -23,7 +23,7 @@ import polars as pl
 
 from tagger.articles import parse_published
 from tagger.errors import InputError
-from tagger.mentions import financial_ids, find_mentions, per_doc
+from tagger.mentions import find_mentions, per_doc
 from tagger.store import transaction
 from tagger.universe import Universe, lines_as_of, listing_records, load, names_as_of
 from tagger.universe.lookup import per_universe
@@ -112,7 +112,6 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
         "company_id",
         pl.col("kind").alias("company_kind"),
         pl.col("prominence").fill_null(0),
-        pl.col("company_id").is_in(financial_ids(named.companies).implode()).alias("financial"),
     )
     found = found.join(info, on="company_id", how="left").with_columns(
         (
