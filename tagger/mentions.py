@@ -145,18 +145,28 @@ _SOURCE_AFTER = (
 _ANALYST_BEFORE = r"(?i)(?:analysts? (?:at|from|with)|according to)\s+$"
 # the words after a broker's name that are still its name ("RBC Capital", "Stifel Nicolaus")
 _BROKER_TAIL = r"(?:\s+(?:Capital Markets|Capital|Securities|ISI|Nicolaus|& Co\.?|& Company))?"
+# verbs of a broker's note: a rating, coverage resumed, a price target moved
+_RATING_VERBS = (
+    "upgrades|upgraded|downgrades|downgraded|initiates|initiated|reiterates|reiterated|"
+    "maintains|maintained"
+)
+_COVERAGE_VERBS = "resumes|resumed|assumes|assumed|reinstates|reinstated"
+_TARGET_VERBS = "raises|raised|lowers|lowered|cuts|cut|lifts|lifted|boosts|boosted|trims|trimmed"
 _ANALYST_AFTER = (
-    r"(?i)^(?:'s)?" + _BROKER_TAIL + r"\s+(?:analysts?|research|"
-    r"strategists?|economists?|upgraded|downgraded|upgrades|downgrades|initiated|initiates|"
-    r"reiterated|reiterates|maintained|maintains|assigned|rates?|"
-    r"(?:starts|started|resumes|resumed|assumes|assumed|reinstates|reinstated) coverage|"
+    r"(?i)^(?:'s)?"
+    + _BROKER_TAIL
+    + r"\s+(?:analysts?|research|strategists?|economists?|"
+    + _RATING_VERBS
+    + r"|assigned|rates?|(?:starts|started|"
+    + _COVERAGE_VERBS
+    + r") coverage|"
     # "Jefferies Bullish On Home Health", "Credit Suisse Adjusts Its Top Picks"
     r"(?:turns |gets )?(?:bullish|bearish|cautious|constructive) on|"
     r"(?:[\w']+ ){0,2}top picks?|sees (?:upside|downside)|"
     # "Deutsche Bank Raises Price Target On Apple", "Mizuho Lifts Nvidia Target", "set a $90
     # target"; not "Goldman raised its dividend"
-    r"(?:raises|raised|lowers|lowered|cuts|cut|lifts|lifted|boosts|boosted|trims|trimmed|hikes|"
-    r"hiked|sets|set)\s+(?:[\w$&'.-]+\s+){0,3}?(?:price target|PT|target|rating|estimates)\b)"
+    r"(?:" + _TARGET_VERBS + r"|hikes|hiked|sets|set)"
+    r"\s+(?:[\w$&'.-]+\s+){0,3}?(?:price target|PT|target|rating|estimates)\b)"
 )
 _RATINGS = (
     r"(?:strong )?(?:buy|sell|hold|neutral|outperform|underperform|overweight|underweight|"
@@ -166,11 +176,13 @@ _RATINGS = (
 # Technology at Hold", "Wedbush Increases PT to $11", "DA Davidson Upgrades Calumet to
 # Neutral"); not "Intel cuts jobs to hold costs".
 _RATING_AFTER = (
-    r"(?i)^(?:'s)?" + _BROKER_TAIL + r"\s+(?:"
-    r"(?:upgrades|upgraded|downgrades|downgraded|maintains|maintained|reiterates|reiterated|"
-    r"initiates|initiated|resumes|resumed|assumes|assumed|reinstates|reinstated|raises|raised|"
-    r"lowers|lowered|cuts|cut|increases|increased|lifts|lifted|boosts|boosted|trims|trimmed)"
-    r"\s+(?:[\w$&'.,-]+\s+){0,6}?(?:(?:to|at) " + _RATINGS + r"(?:\s*(?:$|[,;.:)-])|"
+    r"(?i)^(?:'s)?"
+    + _BROKER_TAIL
+    + r"\s+(?:(?:"
+    + "|".join((_RATING_VERBS, _COVERAGE_VERBS, _TARGET_VERBS, "increases|increased"))
+    + r")\s+(?:[\w$&'.,-]+\s+){0,6}?(?:(?:to|at) "
+    + _RATINGS
+    + r"(?:\s*(?:$|[,;.:)-])|"
     r"\s+(?:rating|from|and|with|on)\b)|price target|PT\b|coverage\b)|"
     r"(?:maintains|maintained|reiterates|reiterated|initiates|initiated|assigns|rates) "
     + _RATINGS
