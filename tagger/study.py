@@ -54,8 +54,9 @@ OUT_OF_SAMPLE_FLAGS = (
     "price_jump",
 )
 PREPARED_COLUMNS = (*EVENT_SCHEMA, "calendar", "currency", "event_date", "rule")
-_CHUNK = 256  # events per step of the rank pass: its arrays stay in the CPU cache
+_CHUNK = 1024  # events per step of the rank pass: its arrays (~2 MB) stay in the CPU cache
 _THREADS = min(4, os.cpu_count() or 1)
+CACHE_WHILE_WRITING = "256MB"  # DuckDB's memory limit while a study is stored (_bounded_cache)
 
 
 @dataclass(frozen=True)
@@ -201,14 +202,13 @@ def run_study(
     with ThreadPoolExecutor(1) as background:
         background.submit(import_module, "scipy.special")  # ~0.3 s, while DuckDB reads prices
         measured = _measure(con, events, with_prices, settings, background)
-        with store.transaction(con):
+        with _bounded_cache(con), store.transaction(con):
             study_id = _store(con, name, events, measured, settings)
             with _one_thread(con):  # sums in one fixed order: the same bytes on every run
                 aar = with_p_values(sql.frame(con, "study/aar", study_id=study_id))
                 caar = with_p_values(sql.frame(con, "study/caar", study_id=study_id))
             _insert(con, "study_aar_all", aar.with_columns(pl.lit(study_id).alias("study_id")))
             _insert(con, "study_caar_all", caar.with_columns(pl.lit(study_id).alias("study_id")))
-    _drop_cached_blocks(con)
     frame = _events_frame(events, measured, settings)
     return StudyResult(settings, study_id, name, frame, aar, caar, _path_inputs(measured))
 
@@ -239,26 +239,33 @@ def _ticker(raw: str | None) -> str | None:
     return normalise_ticker(raw) if raw else None
 
 
-def _drop_cached_blocks(con: duckdb.DuckDBPyConnection) -> None:
-    """Hand back the memory of the table blocks DuckDB keeps cached after a commit (at a million
-    events ~460 MB of the rows just written, which a file database has on disk by then): a
-    moment's low memory limit evicts them. Only under DuckDB's default limit (one the caller
-    set stays as it is) and for a file (an in-memory database would spill them to disk). The
-    limit is the database's: a query on another connection to it at that instant could run out
-    of memory (the CLI has one connection)."""
+@contextmanager
+def _bounded_cache(con: duckdb.DuckDBPyConnection):
+    """Keep few of the table blocks DuckDB caches while a study is written, and hand back those
+    left after: a file database has them on disk once written, yet under DuckDB's default limit
+    (80% of RAM) a million events keep ~460 MB of them in memory. Inside the block the limit is
+    CACHE_WHILE_WRITING; at its end a moment's 64 MB limit evicts the rest. Only under the default
+    limit (one the caller set stays as it is) and for a file (an in-memory database would spill
+    its tables to disk). The limit is the database's: a query on another connection to it
+    meanwhile has as little (the CLI has one connection)."""
     in_file = con.execute(
         "SELECT path IS NOT NULL FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()[0][0]
     with duckdb.connect() as fresh:
         default = _memory_limit(fresh) == _memory_limit(con)
     if not (in_file and default):
+        yield
         return
+    con.execute(f"SET memory_limit = '{CACHE_WHILE_WRITING}'")
     try:
-        con.execute("SET memory_limit = '64MB'")
-    except duckdb.Error:  # more than that pinned: the cache stays
-        pass
+        yield
     finally:
-        con.execute("RESET memory_limit")
+        try:
+            con.execute("SET memory_limit = '64MB'")
+        except duckdb.Error:  # more than that pinned: the cache stays
+            pass
+        finally:
+            con.execute("RESET memory_limit")
 
 
 def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
@@ -946,7 +953,9 @@ def rank_and_sign_pass(
     )
     distinct, occurs, share = sample[first_at], occurs.astype(np.float64), np.empty(len(first_at))
     chunks = np.array_split(np.arange(len(distinct)), max(1, -(-len(distinct) // _CHUNK)))
-    with ThreadPoolExecutor(_THREADS) as pool:  # numpy releases the GIL in these loops
+    # one thread fewer than the study's: the main thread measures and stores meanwhile (more
+    # threads than cores only trade the GIL back and forth between numpy's calls)
+    with ThreadPoolExecutor(max(1, _THREADS - 1)) as pool:
         parts = list(pool.map(one_chunk, chunks))
     positive_share[sample] = share[same]
     # summed in chunk order whatever the threads: the same bits on every run

@@ -274,22 +274,25 @@ def _cached_table_bytes(con) -> int:
 
 
 @pytest.mark.parametrize("where, limit", [("file", None), ("file", "3GB"), ("memory", None)])
-def test_cached_blocks_are_dropped_only_from_a_file_under_the_default_limit(tmp_path, where, limit):
+def test_the_cache_is_bounded_while_writing_only_in_a_file_under_the_default_limit(
+    tmp_path, where, limit
+):
     con = duckdb.connect(str(tmp_path / "s.duckdb") if where == "file" else ":memory:")
     if limit:
         con.execute("SET memory_limit = $limit", {"limit": limit})
     shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute("CREATE TABLE t (x DOUBLE)")
-    with store.transaction(con):  # as a study writes: a file database caches what it wrote
+    with study._bounded_cache(con), store.transaction(con):  # as a study writes
         con.execute("INSERT INTO t SELECT range * 0.5 FROM range(16000000)")
-    before = _cached_table_bytes(con)
-    study._drop_cached_blocks(con)
+        during = _cached_table_bytes(con)
+        inside = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == shown
     after = _cached_table_bytes(con)
     if where == "file" and limit is None:
-        assert before > 100e6 and after <= 64 * 2**20
+        assert inside != shown and during <= 256 * 2**20 and after <= 64 * 2**20
     else:
-        assert after == before
+        assert inside == shown  # the limit untouched: a file's cache stays as it was
+        assert after > 100e6 if where == "file" else after == during == 0
     assert con.execute("SELECT sum(x) FROM t").fetchall()[0][0] == 0.25 * 15999999 * 16000000
 
 
