@@ -626,13 +626,23 @@ def study(
             )
             done(f"{report.rows_written:,} rows added, {len(report.gaps)} gaps")
         with output.step("running the study") as done:
-            result = study_module.run_study(con, found, **asdict(settings), name=name)
+            try:
+                result = study_module.run_study(
+                    con, found, **asdict(settings), name=name, out=out_dir
+                )
+            except OSError as e:  # only the files: raised once the study is stored
+                raise TaggerError(
+                    f"the study is stored in {db or 'the database'} (`tagger query "
+                    f"study_summary`), but {e.filename or out_dir} could not be written "
+                    f"({e.strerror or e}); fix the folder and run again"
+                ) from None
             done(f"{result.events.height:,} events")
     _print_gaps(report.gaps)
     for note in report.notes:
         messages.info(note)
     if out_dir is not None:
-        _write_study_files(result, out_dir, db)
+        paths = [out_dir / f"{csv}.csv" for csv in study_module.CSVS]
+        messages.info("wrote " + ", ".join(str(p) for p in paths))
     studied = _studied(result.events)
     messages.info(_study_summary(result.events, studied))
     output.write_frame(_columns(result.caar, columns), fmt, output_file)
@@ -669,18 +679,6 @@ def _make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise TaggerError(f"--out {folder}: cannot create the folder ({e.strerror or e})") from None
-
-
-def _write_study_files(result, out_dir: Path, db: Path | None) -> None:
-    try:
-        paths = result.write_csvs(out_dir)
-    except OSError as e:
-        raise TaggerError(
-            f"the study is stored in {db or 'the database'} (`tagger query study_summary`), but "
-            f"{e.filename or out_dir} could not be written ({e.strerror or e}); "
-            "fix the folder and run again"
-        ) from None
-    messages.info("wrote " + ", ".join(str(p) for p in paths))
 
 
 def _studied(events) -> int:

@@ -14,7 +14,7 @@ a name it already holds replaces that study only, in one transaction.
 """
 
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
@@ -126,17 +126,15 @@ class StudyResult:
     def write_csvs(self, folder: str | Path) -> list[Path]:
         """Write events.csv, aar.csv and caar.csv into `folder` (formula-like text cells quoted
         for spreadsheets, tagger.csvfile); returns their paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        return [
-            csvfile.write_csv(
-                getattr(self, name),
-                folder / f"{name}.csv",
-                float_precision=10,
-                datetime_format=None,
-            )
-            for name in ("events", "aar", "caar")
-        ]
+        return [_write_csv(getattr(self, name), Path(folder) / f"{name}.csv") for name in CSVS]
+
+
+CSVS = ("events", "aar", "caar")
+
+
+def _write_csv(frame: pl.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return csvfile.write_csv(frame, path, float_precision=10, datetime_format=None)
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -175,12 +173,15 @@ def run_study(
     market: str | None = None,
     benchmark: str | None = None,
     name: str | None = None,
+    out: str | Path | None = None,
 ) -> StudyResult:
     """Run the event study on `events` (tagger.events.EVENT_SCHEMA, or as `prepared_events`
     returns them) over the `prices` table.
 
     Stores the results as study `name` (default "default"), replacing a stored study of that
-    name in one transaction and keeping the others, and returns them.
+    name in one transaction and keeping the others, and returns them. With `out`, also writes
+    them into that folder as `StudyResult.write_csvs` does, events.csv while the study is stored;
+    a file that cannot be written raises its OSError once the study is stored.
     """
     if events.is_empty():
         raise InputError(
@@ -202,15 +203,36 @@ def run_study(
     with ThreadPoolExecutor(1) as background:
         background.submit(import_module, "scipy.special")  # ~0.3 s, while DuckDB reads prices
         measured = _measure(con, events, with_prices, settings, background)
-        with _bounded_cache(con), store.transaction(con):
-            study_id = _store(con, name, events, measured, settings)
-            with _one_thread(con):  # sums in one fixed order: the same bytes on every run
-                aar = with_p_values(sql.frame(con, "study/aar", study_id=study_id))
-                caar = with_p_values(sql.frame(con, "study/caar", study_id=study_id))
-            _insert(con, "study_aar_all", aar.with_columns(pl.lit(study_id).alias("study_id")))
-            _insert(con, "study_caar_all", caar.with_columns(pl.lit(study_id).alias("study_id")))
-    frame = _events_frame(events, measured, settings)
-    return StudyResult(settings, study_id, name, frame, aar, caar, _path_inputs(measured))
+        frame = _events_frame(events, measured, settings)
+        if out is not None:  # after the rank passes (in turn): beside DuckDB's one-thread sums
+            partial = Path(out) / ".events.csv.partial"  # in place once the study is stored
+            events_csv = background.submit(_write_csv, frame, partial)
+        try:
+            study_id, aar, caar = _stored(con, name, events, measured, settings)
+        except BaseException:
+            if out is not None:  # not stored: no events.csv of it
+                wait([events_csv])
+                partial.unlink(missing_ok=True)
+            raise
+    result = StudyResult(settings, study_id, name, frame, aar, caar, _path_inputs(measured))
+    if out is not None:
+        events_csv.result().replace(partial.with_name("events.csv"))
+        _write_csv(aar, Path(out) / "aar.csv")
+        _write_csv(caar, Path(out) / "caar.csv")
+    return result
+
+
+def _stored(con, name: str, events: pl.DataFrame, measured: "Measured", settings: StudySettings):
+    """Store the study as `name` with its AAR and CAAR, in one transaction; returns its
+    study_id, AAR and CAAR."""
+    with _bounded_cache(con), store.transaction(con):
+        study_id = _store(con, name, events, measured, settings)
+        with _one_thread(con):  # sums in one fixed order: the same bytes on every run
+            aar = with_p_values(sql.frame(con, "study/aar", study_id=study_id))
+            caar = with_p_values(sql.frame(con, "study/caar", study_id=study_id))
+        _insert(con, "study_aar_all", aar.with_columns(pl.lit(study_id).alias("study_id")))
+        _insert(con, "study_caar_all", caar.with_columns(pl.lit(study_id).alias("study_id")))
+    return study_id, aar, caar
 
 
 def _path_inputs(measured: "Measured") -> "Measured":

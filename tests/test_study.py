@@ -535,6 +535,28 @@ def test_write_csvs(result, tmp_path):
     ]
 
 
+def test_a_study_with_out_writes_what_write_csvs_writes(tmp_path):
+    con = load_prices(tmp_path / "o.duckdb")
+    res = study.run_study(con, events_frame(), out=tmp_path / "out")
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["aar.csv", "caar.csv", "events.csv"]  # nothing partial left
+    again = res.write_csvs(tmp_path / "again")
+    for path in again:
+        assert (tmp_path / "out" / path.name).read_bytes() == path.read_bytes()
+
+
+def test_a_study_that_is_not_stored_writes_no_events_csv(tmp_path, monkeypatch):
+    con = load_prices(tmp_path / "o.duckdb")
+
+    def failing(*args):
+        raise duckdb.IOException("disk full")
+
+    monkeypatch.setattr(study, "_store", failing)
+    with pytest.raises(duckdb.IOException):
+        study.run_study(con, events_frame(), out=tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
