@@ -76,6 +76,7 @@ _CUE_AFTER = (
     # what companies do and commodities and people seldom do ("Ford recalled 100,000 trucks")
     r"recalled|recalls|sued|sues|delivered|delivers|shipped|ships|introduced|introduces|"
     r"disclosed|discloses|warned|warns|hired|laid off|lays off|plans to|intends to|aims to|"
+    r"(?:was|is being|will be|to be) (?:acquired|sold|bought|taken private)|"
     r"(?:cut|cuts) (?:[\d,]+ jobs|its (?:forecast|outlook|guidance|dividend|workforce|prices))|"
     r"(?:will|to) (?:cut|buy|acquire|close|open|invest|lay off|"
     r"hire|report|pay))\b|" + _BOARD + ")"
@@ -88,6 +89,7 @@ _STRONG_CUE_AFTER = (
     r"launched|launches|agreed|agrees|acquired|acquires|reports|reported|names|appoints|"
     r"declares|completes|files|receives|signs|settles|withdraws|partners|hires|expands|beats|"
     r"misses|raises|lowers|to (?:buy|acquire|cut|sell|lay off|invest|raise|report)|"
+    r"(?:was|is being|will be|to be) (?:acquired|sold|bought|taken private)|"
     r"(?:closes|opens|shuts|recalls|sues|buys|sells|cuts|plans|wins|lays off|invests|"
     r"launches|expands) (?:its|their|a|an|\d))\b|" + _BOARD + ")"
 )
@@ -794,13 +796,20 @@ def _financial_ids(companies: pl.DataFrame) -> pl.Series:
 
 
 def _with_corroboration_context(framed: pl.DataFrame, universe: Universe) -> pl.DataFrame:
-    """The context only ambiguous names and financial companies are judged on (legal_after,
-    cue, strong_cue, sentence_start, proper_before, proper_after, verb_before, coord_after,
-    coord_before, fund_after, accounts_after), read for those mentions alone (false or null for
-    others): most mentions are neither, and these patterns are costly over a large corpus."""
+    """The context only ambiguous names, financial companies and news outlets are judged on
+    (legal_after, cue, strong_cue, sentence_start, proper_before, proper_after, verb_before,
+    coord_after, coord_before, fund_after, accounts_after), read for those mentions alone (false
+    or null for others): most mentions are none of them, and these patterns are costly over a
+    large corpus."""
     financial = pl.col("company_id").is_in(_financial_ids(universe.companies).implode())
-    framed = framed.with_columns(financial.fill_null(False).alias("financial")).with_columns(
-        (pl.col("ambiguous").fill_null(False) | pl.col("financial")).alias("_wanted")
+    outlets = universe.companies.filter(pl.col("media").fill_null(False))["company_id"]
+    media = pl.col("company_id").is_in(outlets.implode())
+    framed = framed.with_columns(
+        financial.fill_null(False).alias("financial"), media.fill_null(False).alias("media")
+    ).with_columns(
+        (pl.col("ambiguous").fill_null(False) | pl.col("financial") | pl.col("media")).alias(
+            "_wanted"
+        )
     )
     after_lower = pl.col("after_lower")
     cue_before = pl.col("before_lower").str.contains(_lowered(_CUE_BEFORE))

@@ -25,12 +25,20 @@ from tagger.articles import parse_published
 from tagger.errors import InputError
 from tagger.mentions import find_mentions, per_doc
 from tagger.store import transaction
-from tagger.universe import Universe, lines_as_of, listing_records, load, names_as_of
+from tagger.universe import (
+    LEGAL_SUFFIX,
+    Universe,
+    lines_as_of,
+    listing_records,
+    load,
+    names_as_of,
+)
 from tagger.universe.lookup import per_universe
 
 WEIGHTS = {"title": 30, "lead": 25, "first": 15, "marker": 10, "share": 10, "count": 10}
 SUBJECT_MIN = 50  # relevance from which a company is the story's subject
 SOURCE_MAX = 10  # the most a news-source mention can score
+_LEGAL_END = r"(?:,?\s+(?:" + LEGAL_SUFFIX + r"))$"  # a name written with its legal form
 
 ENTITY_COLUMNS = [
     "article_id",
@@ -113,11 +121,21 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
         pl.col("kind").alias("company_kind"),
         pl.col("prominence").fill_null(0),
     )
+    # A news outlet is the story's source ("Barron's Picks: 5 Stocks", "Jim Cramer on CNBC",
+    # "Zacks Rank #3") unless a company cue or its legal name makes it the subject ("Benzinga
+    # was acquired", "Bloomberg LP Weighs Sale").
+    loose_case = pl.col("case").is_in(["title", "upper"])
+    outlet_cue = (
+        pl.when(loose_case).then(pl.col("strong_cue")).otherwise(pl.col("cue"))
+        | pl.col("legal_after")
+        | pl.col("text").str.contains(_LEGAL_END)
+    )
     found = found.join(info, on="company_id", how="left").with_columns(
         (
             pl.col("source")
             | (pl.col("analyst") & pl.col("financial").fill_null(False))
             | pl.col("rating")
+            | (pl.col("media").fill_null(False) & ~outlet_cue)
         ).alias("source")
     )
     not_companies = found.filter(pl.col("company_kind") == "not_company")

@@ -197,6 +197,42 @@ def test_a_broker_is_a_source_in_the_body_too():
     assert by_ticker["GS"]["role"] == "source"
 
 
+# ------------------------------------------------------------------ news outlets
+
+
+def by_name(title: str, body: str = "") -> dict[str, dict]:
+    return {e["name"]: e for e in tag(body, title=title, published=DAY)["entities"]}
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "outlet", "subject"),
+    [
+        ("Jim Cramer On CNBC: Nvidia Still A Buy", "", "CNBC", "Nvidia"),
+        ("Barron's Picks: 5 Stocks To Buy Now", "Apple leads the list.", "Barron's", "Apple Inc."),
+        ("Benzinga Pro's Top Movers: Tesla Jumps", "", "Benzinga", "Tesla, Inc."),
+        ("Zacks Rank #1 Stocks: Apple", "", "Zacks Investment Research", "Apple Inc."),
+        ("", "Shares of Ford fell, MarketWatch reported.", "MarketWatch", "Ford Motor Company"),
+        ("Meta Rises On WSJ Layoff Report", "", "WSJ", "Meta Platforms"),
+    ],
+)
+def test_a_news_outlet_is_the_source_not_the_subject(title, body, outlet, subject):
+    found = by_name(title, body)
+    assert found[outlet]["role"] == "source" and found[outlet]["relevance"] <= 10
+    assert found[subject]["role"] == "subject"
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "outlet"),
+    [
+        ("", "Benzinga was acquired by Beringer Capital, the buyer said.", "Benzinga"),
+        ("Seeking Alpha To Cut Jobs", "", "Seeking Alpha"),
+        ("Bloomberg LP Weighs Sale Of Its News Unit", "", "Bloomberg L.P."),
+    ],
+)
+def test_a_news_outlet_acting_as_a_company_is_the_subject(title, body, outlet):
+    assert by_name(title, body)[outlet]["role"] == "subject"
+
+
 # ------------------------------------------------------------------ short names
 
 

@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from tagger import universe
 from tagger.errors import NetworkError, TaggerError
+from tagger.universe.build import _mark_media
 from tagger.universe.names import security_type
 
 TABLES = ("companies", "listings", "aliases", "names")
@@ -270,6 +271,25 @@ def test_an_unknown_fate_in_the_curated_file_is_one_line(tmp_path):
     fates.write_text(fates.read_text() + "ZZZZ,2020-01-02,vanished,,,\n")
     with pytest.raises(TaggerError, match=r"fates.csv: fate 'vanished' for ZZZZ"):
         universe.build(raw, curated, out=tmp_path / "out")
+
+
+def test_news_outlets_are_flagged_and_their_listed_owners_are_not():
+    companies = universe.load().companies
+    media = dict(companies.select("name", "media").iter_rows())
+    outlets = pl.read_csv(universe.CURATED_DIR / "media.csv")["company"]
+    assert all(media[name] for name in outlets) and len(outlets) >= 40
+    assert companies["media"].sum() == len(outlets)  # one company per row, no other
+    for owner in ("News Corp", "Thomson Reuters Corp", "Comcast", "The New York Times Company"):
+        assert media.get(owner) is False, owner
+
+
+def test_a_media_row_naming_no_company_is_one_line():
+    companies = pl.DataFrame({"name": ["Benzinga", "Apple Inc."]})
+    rows = pl.DataFrame({"company": ["Benzinga", "Benzinga Daily"], "note": ["site", "typo"]})
+    with pytest.raises(TaggerError, match=r"curated/media.csv: 'Benzinga Daily' names no company"):
+        _mark_media(companies, rows)
+    flagged = _mark_media(companies, rows.head(1))
+    assert flagged["media"].to_list() == [True, False]
 
 
 def test_update_offline_changes_nothing(tmp_path):

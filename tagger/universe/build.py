@@ -83,6 +83,7 @@ COMPANY_SCHEMA = {
     "fate_date": pl.Date,
     "acquirer_id": pl.Int32,
     "fate_note": pl.String,
+    "media": pl.Boolean,
 }
 LISTING_SCHEMA = {
     "company_id": pl.Int32,
@@ -160,6 +161,7 @@ def build_tables(raw: Path, curated: Path, words: Path) -> dict[str, pl.DataFram
     companies, aliases = _add_private(companies, aliases, raw, cur["private"])
     companies, aliases = _add_brands(companies, aliases, cur["brands"])
     companies, listings = _add_fates(companies, listings, cur["fates"])
+    companies = _mark_media(companies, cur["media"])
     aliases = pl.concat(
         [aliases, _wikidata_aliases(raw, companies, listings, aliases)], how="diagonal"
     )
@@ -923,6 +925,18 @@ def _add_brands(
         pl.concat([companies, rows], how="diagonal"),
         pl.concat([aliases, same, acquired_aliases, sub_aliases], how="diagonal"),
     )
+
+
+def _mark_media(companies: pl.DataFrame, media: pl.DataFrame) -> pl.DataFrame:
+    """Flag the news outlets of data/universe/curated/media.csv (company: a company's name):
+    named in a story, they are its source unless something says they are its subject."""
+    unknown = media.filter(~pl.col("company").is_in(companies["name"].implode()))
+    if unknown.height:
+        raise TaggerError(
+            f"curated/media.csv: {unknown['company'][0]!r} names no company; write a company's "
+            "name as the universe has it"
+        )
+    return companies.with_columns(pl.col("name").is_in(media["company"].implode()).alias("media"))
 
 
 def _owner_index(companies: pl.DataFrame, aliases: pl.DataFrame) -> pl.DataFrame:

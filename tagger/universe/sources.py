@@ -226,6 +226,7 @@ def read_curated(curated: Path) -> dict[str, pl.DataFrame]:
         "sector_etfs",
         "fates",
         "world_issuers",
+        "media",
     ]
     return {n: _read_table(curated / f"{n}.csv") for n in names}
 
