@@ -166,6 +166,38 @@ def test_name_cores(name, cores):
 
 
 @pytest.mark.parametrize(
+    ("name", "company"),
+    [
+        (
+            "Hon Hai Precision Industry Co., Ltd. Sponsored GDR RegS",
+            "Hon Hai Precision Industry Co., Ltd.",
+        ),
+        ("Sany Heavy Industries Co., Ltd./ADR", "Sany Heavy Industries Co., Ltd."),
+        ("Karoon Gas Australia Ltd /ADR/", "Karoon Gas Australia Ltd"),
+        ("ADS-TEC ENERGY PLC - Ordinary Shares", "ADS-TEC ENERGY PLC"),  # ADS: part of its name
+        # a security word inside a name is the name's ("Bright" is no right, "Tradr" no ADR)
+        (
+            "Bright Horizons Family Solutions Inc. Common Stock",
+            "Bright Horizons Family Solutions Inc.",
+        ),
+        ("Right On Brands, Inc.", "Right On Brands, Inc."),
+        ("Tradr 2X Long TSLA Daily ETF", "Tradr 2X Long TSLA Daily ETF"),
+    ],
+)
+def test_a_depositary_receipt_s_name_is_its_company_s(name, company):
+    assert universe.company_name(name) == company
+
+
+def test_no_company_is_named_after_its_receipts_or_cut_short():
+    companies = universe.load().companies
+    assert not companies["name"].str.contains(r"(?i)sponsored [AG]DR").any()
+    assert companies.filter(pl.col("name").str.len_chars() == 1).is_empty()
+    names = dict(companies.select("ticker", "name").drop_nulls().unique("ticker").iter_rows())
+    assert names["BFAM"].startswith("Bright Horizons")  # was "B"
+    assert names["CW"].startswith("Curtiss-Wright")  # was "Curtiss-W"
+
+
+@pytest.mark.parametrize(
     ("name", "etf", "kind"),
     [
         ("Preferred Bank - Common Stock", False, "common"),

@@ -18,13 +18,14 @@ LEGAL_SUFFIX = (
 _LEGAL_TAIL = re.compile(rf"(?i)(?:,?\s+(?:{LEGAL_SUFFIX}|& Co\.?|and Co\.?))+\s*$")
 _GROUP_TAIL = re.compile(r"(?i)(?:,?\s+(?:Holdings?|Group|Company|and Company))+\s*$")
 _SECURITY_TAIL = re.compile(
-    r"(?i)\s*(?:[-–,]\s*)?(?:\(?(?:Class|Series)\s+[A-Z0-9]+\)?\b.*|(?:New\s+)?Common\s+(?:Stock|Shares).*|"
-    r"Capital Stock.*|Ord(?:inary|\.)? Shares?.*|American Deposit[ao]ry.*|Sponsored ADR.*|"
-    r"/?ADSs?\b.*|/?ADRs?\b.*|Closed End Fund.*|Business Development Company.*|"
+    r"(?i)\s*(?:[-–,]\s*)?(?:\(?\b(?:Class|Series)\s+[A-Z0-9]+\)?\b.*|(?:New\s+)?Common\s+(?:Stock|Shares).*|"
+    r"Capital Stock.*|Ord(?:inary|\.)? Shares?.*|American Deposit[ao]ry.*|"
+    r"(?:Un)?sponsored [AG]DR.*|(?<=.)(?:/|\b)(?:ADSs?|[AG]DRs?)\b.*|Closed End Fund.*|"
+    r"Business Development Company.*|"
     r"Real Estate Investment Trust$|Common Shares?.*|(?<= - )(?:Common|Voting|American)$|"
     r"(?:New York )?Registry Shares.*|Registered Shares.*|"
     r"Depositary (?:Shares|Receipts?).*|Shares of Beneficial Interest.*|Subordinate Voting.*|"
-    r"Limited Partnership Units.*|Common Units.*|Units\b.*|Warrants?\b.*|Rights?\b.*)$"
+    r"Limited Partnership Units.*|Common Units.*|(?<=.)\b(?:Units|Warrants?|Rights?)\b.*)$"
 )
 _DROP_CORE = re.compile(r"^(?:The|A|An|New|First|Global|American|United|National|General)$")
 
