@@ -28,7 +28,8 @@ def default_path() -> Path:
 def connect(
     path: str | Path | None = None, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open the store at `path` (default: `default_path()`), creating the schema on first use.
+    """Open the store at `path` (default: `default_path()`), creating it, its folder and the
+    schema on first use.
 
     Raises StoreError with a one-line fix when the file is locked by another process, is not a
     DuckDB database, or was made by another schema version.
@@ -38,6 +39,13 @@ def connect(
         raise StoreError(
             f"{path}: no such database; run `tagger run` or `tagger tag --db {path}` first"
         )
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"{path}: cannot create its folder ({e.strerror or e}); use another --db"
+            ) from None
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as e:

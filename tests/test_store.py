@@ -20,6 +20,18 @@ def test_connect_creates_schema_once(tmp_path):
     assert int(version) == store.SCHEMA_VERSION
 
 
+def test_a_new_database_gets_its_folder_and_a_read_only_one_none(tmp_path):
+    con = store.connect(tmp_path / "runs" / "2024" / "t.duckdb")
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+    con.close()
+    with pytest.raises(StoreError, match="no such database"):
+        store.connect(tmp_path / "other" / "t.duckdb", read_only=True)
+    assert not (tmp_path / "other").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot create its folder"):
+        store.connect(tmp_path / "file" / "t.duckdb")
+
+
 def test_env_var_sets_default_path(tmp_path, monkeypatch):
     monkeypatch.setenv("TAGGER_DB", str(tmp_path / "env.duckdb"))
     assert store.default_path() == tmp_path / "env.duckdb"
