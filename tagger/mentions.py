@@ -235,9 +235,10 @@ _TICKER_LIST = (
     r"(?:(?:\s*,\s*(?:(?:and|And|&)\s+)?|\s+(?:and|And|&)\s+)[A-Z]{1,5}(?:[.-][A-Z])?){2,}\b"
 )
 # A capitalised name ending in a legal suffix: an organisation even if the universe lacks it.
-# Connecting words inside a name ("BMW of North America, LLC") keep it one organisation.
+# Connecting words inside a name ("BMW of North America, LLC") keep it one organisation; a
+# comma only before the suffix ("Wilmington, Delaware, Acme Research, Inc." names Acme only).
 _ORGANISATION = (
-    r"\b[A-Z][A-Za-z0-9&'.-]*,?\s+(?:(?:(?:of|and|&|de)\s+)?[A-Z][A-Za-z0-9&'.-]*,?\s+){0,3}"
+    r"\b[A-Z][A-Za-z0-9&'.-]*(?:\s+(?:(?:of|and|&|de)\s+)?[A-Z][A-Za-z0-9&'.-]*){0,3},?\s+"
     r"(?:Inc|Corp|Corporation|Ltd|LLC|plc|PLC|GmbH|AG|S\.A|N\.V|Holdings|Co|Bancorp|"
     r"Bancshares|Bankshares)\b\.?"
 )

@@ -136,6 +136,14 @@ def test_organisation_with_legal_suffix_is_unresolved():
     assert found["Zyxwvut Widgets Inc."]["status"] == "unresolved"
 
 
+def test_a_dateline_place_is_not_part_of_the_organisation_after_it():
+    found = entities(
+        "Wilmington, Delaware, United States, Zyxwvut Research, Inc., July 16, 2024 -- The "
+        "automotive seats market is projected to grow."
+    )
+    assert set(found) == {"Zyxwvut Research, Inc."}
+
+
 def test_government_bodies_are_not_companies():
     assert (
         tag("The Federal Reserve and the Securities and Exchange Commission met.")["entities"] == []
