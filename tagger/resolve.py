@@ -124,9 +124,9 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
     # A news outlet is the story's source ("Barron's Picks: 5 Stocks", "Jim Cramer on CNBC",
     # "Zacks Rank #3") unless a company cue or its legal name makes it the subject ("Benzinga
     # was acquired", "Bloomberg LP Weighs Sale").
-    loose_case = pl.col("case").is_in(["title", "upper"])
+    headline_case = pl.col("case").is_in(["title", "upper"])
     outlet_cue = (
-        pl.when(loose_case).then(pl.col("strong_cue")).otherwise(pl.col("cue"))
+        pl.when(headline_case).then(pl.col("strong_cue")).otherwise(pl.col("cue"))
         | pl.col("legal_after")
         | pl.col("text").str.contains(_LEGAL_END)
     )
@@ -178,7 +178,7 @@ def _accept(found: pl.DataFrame, named: Universe, index_words: pl.Series) -> pl.
     # A name an index or an exchange starts with ("Nasdaq", "Dow", "S&P") is the company only
     # with a cue that holds anywhere ("Nasdaq Inc said", "Dow shares"; not "Nasdaq stocks").
     index_name = pl.col("text").is_in(index_words.implode())
-    loose_case = pl.col("case").is_in(["title", "upper"]) | index_name
+    loose_case = headline_case | index_name
     mid_sentence = ~pl.col("sentence_start") & ~loose_case
     household = (pl.col("prominence") == 2) & ~pl.col("verb_before") & ~index_name
     by_prominence = household | (
